@@ -1,0 +1,91 @@
+"""The ``promptloop`` command.
+
+Commands live in modules of their own and are imported only when run, so that
+``promptloop --help`` stays fast (no openai, no SQLAlchemy). Each entry of
+:data:`COMMANDS` is ``name: (module, attribute, one-line help)``.
+
+Errors of the library packages become one line on stderr and exit code 1;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from agents.errors import AgentError
+from optimizer.errors import OptimizerError
+from prompt_repo.errors import PromptRepoError
+from tracker.errors import TrackerError
+
+LIBRARY_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
+
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("cli.repo_cmds", "init", "Create a workspace with example agents."),
+    "agents": ("cli.repo_cmds", "agents", "List agents with their current prompt version."),
+    "show": ("cli.repo_cmds", "show", "Print an agent's prompt at a version."),
+    "log": ("cli.repo_cmds", "log", "List the versions of an agent's prompt."),
+    "diff": ("cli.repo_cmds", "diff", "Show the diff between two prompt versions."),
+    "rollback": ("cli.repo_cmds", "rollback", "Restore an older prompt version as a new commit."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use; help texts come from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LIBRARY_ERRORS as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=LazyGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "-C",
+    "--workspace",
+    type=click.Path(file_okay=False),
+    envvar="PROMPTLOOP_WORKSPACE",
+    help="Workspace folder (default: the nearest folder with promptloop.toml).",
+)
+@click.version_option(package_name="promptloop")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, workspace: str | None) -> None:
+    """promptloop: make LLM agents better from their own track record.
+
+    Record decisions and outcomes, analyze failures, let a critic LLM propose a
+    diff to the agent's prompt, and apply it as a git commit.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, workspace=workspace)
+
+
+def main() -> None:
+    cli(prog_name="promptloop")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""What every command shares: the workspace from the context, consoles, JSON, questions.
+
+Text that came from a prompt file or an LLM goes through :func:`escape` before rich
+renders it: prompts are full of ``[brackets]`` that rich would read as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from prompt_repo.config import Workspace, load_workspace
+
+__all__ = ["escape", "stdout", "stderr", "print_json", "workspace", "confirm"]
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document on stdout, keys in a stable order, no rich formatting."""
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def workspace(ctx: click.Context, **overrides: Any) -> Workspace:
+    """The workspace named by ``-C`` (or found from the current folder)."""
+    root = ctx.find_root().obj.get("workspace")
+    return load_workspace(Path(root) if root else None, **overrides)
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """Ask y/N on a terminal. Without a terminal and without --yes, refuse instead of hanging."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise click.UsageError("no terminal to ask on; pass --yes to proceed without asking")
+    return click.confirm(question, default=False)

@@ -1,0 +1,8 @@
+"""Errors of the optimizer.
+
+OptimizerError
+"""
+
+
+class OptimizerError(Exception):
+    """Base of every error raised by optimizer."""
