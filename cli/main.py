@@ -30,6 +30,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "log": ("cli.repo_cmds", "log", "List the versions of an agent's prompt."),
     "diff": ("cli.repo_cmds", "diff", "Show the diff between two prompt versions."),
     "rollback": ("cli.repo_cmds", "rollback", "Restore an older prompt version as a new commit."),
+    "record": ("cli.tracker_cmds", "record", "Record decisions from JSON or JSON Lines."),
+    "outcome": ("cli.tracker_cmds", "outcome", "Record the outcome of one decision."),
+    "outcomes": ("cli.tracker_cmds", "outcomes", "Resolve outcomes from market prices."),
+    "decisions": ("cli.tracker_cmds", "decisions", "List recorded decisions."),
+    "db": ("cli.tracker_cmds", "db", "Upgrade or inspect the tracker database schema."),
+    "score": ("cli.score_cmds", "score", "Score prompts for specificity, clarity, ambiguity."),
+    "lint": ("cli.score_cmds", "lint", "Check prompts against score thresholds."),
+    "analyze": ("cli.analyze_cmd", "analyze", "Report agent performance, calibration, failures."),
+    "optimize": ("cli.optimize_cmd", "optimize", "Let a critic propose a prompt diff; apply it."),
+    "session": ("cli.session_cmds", "session", "Run the agent team on live or file data."),
+    "backtest": ("cli.session_cmds", "backtest", "Run sessions over historical data."),
+    "demo": ("cli.session_cmds", "demo", "Run the whole loop on bundled data, no key needed."),
 }
 
 
