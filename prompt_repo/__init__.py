@@ -1,0 +1,22 @@
+"""The workspace config and the prompts as files in a git repository; a version is a commit.
+
+Public names are imported lazily (PEP 562) so that importing this package, which
+``promptloop --help`` does through its errors module, stays cheap.
+"""
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "PromptRepo": "prompt_repo.repo",
+    "init_workspace": "prompt_repo.workspace_init",
+    "Workspace": "prompt_repo.config",
+    "load_workspace": "prompt_repo.config",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

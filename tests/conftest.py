@@ -68,7 +68,9 @@ def run_cli(tmp_path: Path) -> CliRunner:
         env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMPTLOOP_"))}
+        # The user's own endpoint and workspace settings must not leak into a test.
+        ignored = ("OPENAI_", "PROMPTLOOP_")
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(ignored)}
         full_env.update(env or {})
         return subprocess.run(
             [PROMPTLOOP, *args],

@@ -2,9 +2,12 @@
 
 A :class:`PriceSource` answers one question: the last price known at a moment, if the
 data reaches that moment. For candle data that is the *open* of the candle that opened at
-or before it: a candle's close lies in its future, so using it would look ahead. ``CsvPriceSource`` reads any exchange's OHLCV export with a header
-``timestamp,open,high,low,close,volume`` (timestamp as ISO 8601 or Unix seconds/milliseconds;
-naive ISO times are taken as UTC). The agents package adds live sources with the same shape.
+or before it: a candle's close lies in its future, so using it would look ahead.
+
+``CsvPriceSource`` reads any exchange's OHLCV export with the header
+``timestamp,open,high,low,close,volume`` (timestamps as ISO 8601 or Unix seconds or
+milliseconds; naive ISO times are taken as UTC). The agents package adds live sources
+with the same shape.
 """
 
 from __future__ import annotations
