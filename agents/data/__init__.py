@@ -1,0 +1,1 @@
+"""Bundled sample market data (a package so that wheels carry its CSV files)."""
