@@ -39,5 +39,5 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if assume_yes:
         return True
     if not sys.stdin.isatty():
-        raise click.UsageError("no terminal to ask on; pass --yes to proceed without asking")
+        raise click.ClickException("no terminal to ask on; pass --yes to proceed without asking")
     return click.confirm(question, default=False)

@@ -9,7 +9,12 @@ from typing import Any
 
 _EXPORTS = {
     "PromptRepo": "prompt_repo.repo",
+    "PromptVersion": "prompt_repo.repo",
+    "Version": "prompt_repo.repo",
+    "AgentSummary": "prompt_repo.repo",
+    "RollbackPlan": "prompt_repo.repo",
     "init_workspace": "prompt_repo.workspace_init",
+    "InitResult": "prompt_repo.workspace_init",
     "Workspace": "prompt_repo.config",
     "load_workspace": "prompt_repo.config",
 }

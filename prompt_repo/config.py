@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prompt_repo.errors import ConfigError, WorkspaceNotFound
+from prompt_repo.errors import ConfigError, PathEscapesWorkspace, UnknownAgent, WorkspaceNotFound
 
 CONFIG_NAME = "promptloop.toml"
 STATE_DIR = ".promptloop"
@@ -72,6 +72,23 @@ class Workspace:
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    def prompt_path(self, agent: str) -> Path:
+        """The absolute path of ``agent``'s prompt file, refused if it leaves the workspace.
+
+        Symlinks are followed before the check, and nothing under ``.git`` is a prompt.
+        """
+        if agent not in self.agents:
+            known = ", ".join(self.agents) or "none"
+            raise UnknownAgent(f"unknown agent {agent!r} (configured: {known})")
+        configured = self.agents[agent].prompt
+        root = self.root.resolve()
+        path = (root / configured).resolve()
+        if path == root or not path.is_relative_to(root) or ".git" in path.relative_to(root).parts:
+            raise PathEscapesWorkspace(
+                f"[agents.{agent}] prompt = {configured!r} points outside the workspace {root}"
+            )
+        return path
 
     def section(self, name: str) -> dict[str, Any]:
         """A top-level table of promptloop.toml, empty when absent."""

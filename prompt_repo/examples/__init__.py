@@ -1,0 +1,1 @@
+"""The example agents' prompts that ``promptloop init`` writes (package data)."""

@@ -1,0 +1,242 @@
+"""Git plumbing for "one commit that touches exactly these files", whatever the index holds.
+
+The porcelain (``git add`` + ``git commit``) would sweep in whatever the user has staged
+and run their hooks. Instead, a commit is built from objects:
+
+1. blobs and trees are written straight into the object database (GitPython, no
+   subprocess): the parent's tree with only the named files' entries replaced;
+2. the commit object gets that tree, the parent, the message and the usual identity
+   (environment, then git config, as git itself does);
+3. ``git update-ref <ref> <new> <old>`` publishes it: an atomic compare-and-swap, so a
+   ref that moved meanwhile is never overwritten;
+4. only then the working files are replaced (write-then-rename, so a reader never sees
+   half a prompt) and just their index entries refreshed.
+
+Objects written before step 3 are unreachable if the process dies, and harmless. Between
+steps 3 and 4 a death would leave the working file behind its commit; the :class:`Journal`,
+written before step 3 and removed after step 4, lets the next writer finish the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from git import Commit, Repo, Tree
+from git.objects.fun import tree_entries_from_data, tree_to_stream
+from gitdb.base import IStream
+
+from prompt_repo.errors import GitError, PromptRepoError
+
+TREE_MODE = 0o040000
+FILE_MODES = (0o100644, 0o100755)
+JOURNAL_NAME = "promptloop-apply.json"
+
+Entry = tuple[bytes, int, str]
+
+
+def git(repo: Repo, *args: str, input: str | None = None) -> str:
+    """Run ``git ARGS`` at the top of the working tree; GitError with git's last line."""
+    proc = subprocess.run(
+        # --no-optional-locks: a read (status) must not rewrite the index behind our back.
+        ["git", "--literal-pathspecs", "--no-optional-locks", *args],
+        cwd=repo.working_tree_dir,
+        input=input,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else proc.returncode}")
+    return proc.stdout
+
+
+def blob_hexsha(data: bytes) -> str:
+    """The object id git gives ``data`` as a blob, computed without git."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def blob_at(repo: Repo, commit: str, path: str) -> tuple[str, bytes] | None:
+    """(blob sha, content) of ``path`` in ``commit``; None when the file is absent there."""
+    entry = _entry(repo, repo.commit(commit).tree.binsha, path.split("/"))
+    if entry is None or entry[1] not in FILE_MODES:
+        return None
+    return entry[0].hex(), repo.odb.stream(entry[0]).read()
+
+
+def build_commit(
+    repo: Repo, parent: str | None, files: dict[str, bytes], message: str
+) -> str:
+    """Write a commit whose tree is ``parent``'s with ``files`` replaced; refs untouched."""
+    tree = repo.commit(parent).tree.binsha if parent else None
+    for path, data in files.items():
+        blob = repo.odb.store(IStream(b"blob", len(data), BytesIO(data))).binsha
+        tree = _replace(repo, tree, path.split("/"), blob)
+    assert tree is not None
+    parents = [repo.commit(parent)] if parent else []
+    commit = Commit.create_from_tree(repo, Tree(repo, tree), message, parents, head=False)
+    return commit.hexsha
+
+
+def update_ref(repo: Repo, ref: str, new: str, old: str | None, reason: str) -> None:
+    """Point ``ref`` at ``new`` only if it still points at ``old`` (None: must not exist)."""
+    git(repo, "update-ref", "-m", reason, ref, new, old or "")
+
+
+def write_worktree(repo: Repo, files: dict[str, bytes]) -> None:
+    """Replace the working files atomically, then refresh only their index entries."""
+    root = Path(str(repo.working_tree_dir))
+    for path, data in files.items():
+        _atomic_write(root / path, data)
+    git(repo, "update-index", "--add", "--", *files)
+
+
+def format_message(message: str, trailers: dict[str, str] | None = None) -> str:
+    """The message's first line as subject, the rest as body, then the git trailers
+    (``Key: value``) as the last paragraph."""
+    first, _, body = message.strip().partition("\n")
+    subject = " ".join(first.split())
+    if not subject:
+        raise PromptRepoError("a commit needs a non-empty message")
+    parts = [subject]
+    if body.strip():
+        parts.append(body.strip())
+    if trailers:
+        parts.append("\n".join(_trailer(k, v) for k, v in trailers.items()))
+    return "\n\n".join(parts) + "\n"
+
+
+def _trailer(key: str, value: str) -> str:
+    if not key or not all(c.isalnum() or c == "-" for c in key):
+        raise PromptRepoError(f"invalid trailer key {key!r}: use letters, digits and '-'")
+    return f"{key}: {' '.join(str(value).split())}"
+
+
+def _entry(repo: Repo, tree: bytes, parts: list[str]) -> Entry | None:
+    for entry in _read_tree(repo, tree):
+        if entry[2] == parts[0]:
+            if len(parts) == 1:
+                return entry
+            return _entry(repo, entry[0], parts[1:]) if entry[1] == TREE_MODE else None
+    return None
+
+
+def _replace(repo: Repo, tree: bytes | None, parts: list[str], blob: bytes) -> bytes:
+    entries = _read_tree(repo, tree) if tree else []
+    name, rest = parts[0], parts[1:]
+    old = next((e for e in entries if e[2] == name), None)
+    entries = [e for e in entries if e[2] != name]
+    if rest:
+        if old is not None and old[1] != TREE_MODE:
+            raise PromptRepoError(f"{name} is a file in the repository, not a folder")
+        subtree = old[0] if old is not None else None
+        entries.append((_replace(repo, subtree, rest, blob), TREE_MODE, name))
+    else:
+        mode = old[1] if old is not None and old[1] in FILE_MODES else FILE_MODES[0]
+        entries.append((blob, mode, name))
+    return _write_tree(repo, entries)
+
+
+def _read_tree(repo: Repo, binsha: bytes) -> list[Entry]:
+    return tree_entries_from_data(repo.odb.stream(binsha).read())
+
+
+def _write_tree(repo: Repo, entries: list[Entry]) -> bytes:
+    # git orders tree entries by name, a folder's name compared as if it ended in "/".
+    entries.sort(key=lambda e: (e[2] + ("/" if e[1] == TREE_MODE else "")).encode())
+    buffer = BytesIO()
+    tree_to_stream(entries, buffer.write)
+    size = buffer.tell()
+    buffer.seek(0)
+    binsha: bytes = repo.odb.store(IStream(b"tree", size, buffer)).binsha
+    return binsha
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Journal:
+    """What an in-flight write promised, so that the next writer can finish it.
+
+    Holds the ref, its old and new commit, and each file's old and new blob. Only read and
+    written under the repository lock.
+    """
+
+    def __init__(self, git_dir: Path) -> None:
+        self.path = Path(git_dir) / JOURNAL_NAME
+
+    def begin(self, ref: str, old: str | None, new: str, files: dict[str, bytes]) -> None:
+        record = {"ref": ref, "old": old, "new": new,
+                  "files": {path: blob_hexsha(data) for path, data in files.items()}}
+        _atomic_write(self.path, json.dumps(record).encode())
+
+    def end(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def recover(self, repo: Repo) -> None:
+        """Finish a write whose process died after publishing its commit; then forget it."""
+        record = self._load()
+        if record is None:
+            return
+        if _ref_sha(repo, record["ref"]) == record["new"] and _head_ref(repo) == record["ref"]:
+            self._finish(repo, record)
+        self.end()
+
+    def _finish(self, repo: Repo, record: dict[str, Any]) -> None:
+        root = Path(str(repo.working_tree_dir))
+        stale: dict[str, bytes | None] = {}
+        for path, new_blob in record["files"].items():
+            current = root / path
+            content = current.read_bytes() if current.is_file() else None
+            if content is None:
+                continue  # our writes replace files atomically: gone means removed since
+            if blob_hexsha(content) == new_blob:
+                stale[path] = None  # only the index entry may lag
+                continue
+            old = blob_at(repo, record["old"], path) if record["old"] else None
+            if old is not None and old[0] == blob_hexsha(content):
+                stale[path] = repo.odb.stream(bytes.fromhex(new_blob)).read()
+            # any other content is someone's edit made since: left alone
+        for path, data in stale.items():
+            if data is not None:
+                _atomic_write(root / path, data)
+        if stale:
+            git(repo, "update-index", "--add", "--", *stale)
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValueError:  # torn write: it was never acted upon (written before the ref)
+            self.end()
+            return None
+        return record if isinstance(record, dict) else None
+
+
+def _ref_sha(repo: Repo, ref: str) -> str | None:
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", ref).strip() or None
+    except GitError:
+        return None
+
+
+def _head_ref(repo: Repo) -> str | None:
+    return None if repo.head.is_detached else repo.head.ref.path
