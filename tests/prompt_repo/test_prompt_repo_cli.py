@@ -141,7 +141,7 @@ def test_rollback_without_terminal_refuses_instead_of_hanging(
 
     result = run_cli("-C", str(workspace), "rollback", "--agent", AGENT, "--to", "v1")
 
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         "Error: no terminal to ask on; pass --yes to proceed without asking"
     )
