@@ -1,0 +1,205 @@
+"""``promptloop demo``: the whole loop on bundled data, in one call, with no key.
+
+:func:`run_demo` walks through the loop a user would run, each step one library call:
+
+1. ``workspace``: a fresh workspace (git repository, promptloop.toml, three example
+   agents) in the given folder or a new temporary one;
+2. ``decisions``: the tracker filled with the SYNTHETIC decision log of
+   :mod:`agents.demo_log` over the REAL sample prices (or, with ``llm=True``, real team
+   sessions over the last part of the sample, through the configured endpoint), and the
+   outcomes resolved from the same prices;
+3. ``analyze``: :func:`tracker.analysis.analyze_performance` over the log's window;
+4. ``optimize``: the optimize loop on ``agent`` (heuristic engine, or the LLM engine with
+   ``llm=True``), applied as one commit when a candidate passes every gate;
+5. ``diff``: the applied change, as ``git diff`` of the prompt file;
+6. ``log``: the agent's prompt history, now two versions;
+7. ``rollback``: the first version restored as a new commit (history is never rewritten).
+
+The optimize step lives in ``optimizer/``, which this package may not import (imports run
+downward); the caller passes it in as ``optimize`` (see :data:`OptimizeStep`). Each step is
+reported to ``on_step`` as it finishes and collected in the returned :class:`DemoReport`;
+nothing is printed here. The data's window is historical, so the analysis and the
+optimizer are given ``until`` = the end of the log and ``days`` covering it.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agents.errors import AgentError
+from prompt_repo.config import Workspace
+
+__all__ = ["DemoReport", "DemoStep", "OptimizeStep", "run_demo", "DEMO_SYMBOL"]
+
+DEMO_SYMBOL = "BTCUSDT"
+DEMO_AGENT = "MarketAnalyst"
+EVERY = timedelta(hours=4)
+HORIZON = "24h"
+
+# optimize(workspace, agent, days=..., until=..., engine=...) -> dict with at least
+# "applied" (bool), "base_sha", "sha" (new commit or None), "engine", "reason" (why not).
+OptimizeStep = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    name: str
+    explanation: str  # one line: what this step did, for the reader
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DemoReport:
+    root: Path
+    steps: list[DemoStep] = field(default_factory=list)
+
+    def step(self, name: str) -> DemoStep | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+
+def run_demo(
+    directory: Path | None,
+    *,
+    optimize: OptimizeStep,
+    llm: bool = False,
+    sessions: int = 12,
+    agent: str = DEMO_AGENT,
+    on_step: Callable[[DemoStep], None] | None = None,
+) -> DemoReport:
+    """Run the seven steps (module doc); returns what each produced."""
+    from prompt_repo import PromptRepo, init_workspace, load_workspace
+
+    root = _fresh_folder(directory)
+    report = DemoReport(root)
+
+    def done(step: DemoStep) -> None:
+        report.steps.append(step)
+        if on_step is not None:
+            on_step(step)
+
+    init = init_workspace(root)
+    workspace = load_workspace(root)
+    done(DemoStep("workspace", f"Created a workspace with three example agents in {root}",
+                  {"root": str(root), "commit": init.commit, "agents": list(workspace.agents)}))
+    repo = PromptRepo(workspace)
+    fill = _real_sessions if llm else _synthetic_log
+    first, last, step = fill(workspace, repo, sessions)
+    done(step)
+    days = max(1, math.ceil((last - first) / timedelta(days=1)) + 1)
+    until = last + timedelta(seconds=1)
+    done(_analyze(workspace, days, until))
+    result = optimize(workspace, agent, days=days, until=until,
+                      engine="llm" if llm else "heuristic")
+    done(_optimized(agent, result))
+    if result.get("applied"):
+        done(DemoStep("diff", "The change, as git sees it (git diff of the prompt file)",
+                      {"diff": repo.diff(agent, result["base_sha"], result["sha"])}))
+        done(DemoStep("log", f"{agent}'s prompt history: every version is a commit",
+                      {"versions": _versions(repo, agent)}))
+        sha = repo.rollback(agent, result["base_sha"])
+        done(DemoStep("rollback", f"Rolled back to v1 with a new commit ({sha[:7]}); "
+                      "history is kept", {"sha": sha, "versions": _versions(repo, agent)}))
+    return report
+
+
+def _fresh_folder(directory: Path | None) -> Path:
+    if directory is None:
+        return Path(tempfile.mkdtemp(prefix="promptloop-demo-")) / "workspace"
+    directory = Path(directory).expanduser().resolve()
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise AgentError(f"{directory} is not empty; the demo needs a new or empty folder")
+    return directory
+
+
+def _synthetic_log(workspace: Workspace, repo: Any, sessions: int
+                   ) -> tuple[datetime, datetime, DemoStep]:
+    from agents.demo_log import synthetic_decisions
+    from agents.market import load_sample
+    from agents.session import team_spec
+    from tracker import DecisionTracker
+    from tracker.resolve import resolve_outcomes
+
+    market = load_sample(DEMO_SYMBOL)
+    team = team_spec(workspace)
+    shas = {agent: repo.read(agent).sha for agent in team.order}
+    decisions = synthetic_decisions(market, DEMO_SYMBOL, shas, team, every=EVERY)
+    if not decisions:
+        raise AgentError("the bundled sample is too short for the demo")
+    tracker = DecisionTracker(workspace.database_url)
+    tracker.track_decisions(decisions)
+    resolved = resolve_outcomes(tracker, market, horizon=HORIZON, symbol=DEMO_SYMBOL)
+    first, last = decisions[0]["timestamp"], decisions[-1]["timestamp"]
+    step = DemoStep(
+        "decisions",
+        f"Recorded {len(decisions)} SYNTHETIC decisions (scripted agents, labelled"
+        f" 'synthetic') over REAL {DEMO_SYMBOL} prices, {first:%Y-%m-%d} to {last:%Y-%m-%d},"
+        f" and resolved {resolved.resolved} 24h outcomes from the same prices",
+        {"decisions": len(decisions), "outcomes": resolved.resolved, "synthetic": True,
+         "session_id": decisions[0]["session_id"], "start": first.isoformat(),
+         "end": last.isoformat(), "source": str(market.path.name)},
+    )
+    return first, last, step
+
+
+def _real_sessions(workspace: Workspace, repo: Any, sessions: int
+                   ) -> tuple[datetime, datetime, DemoStep]:
+    from agents.backtest import run_backtest
+    from agents.market import load_sample
+    from agents.session import make_client
+    from tracker import DecisionTracker
+    from tracker.resolve import parse_horizon
+
+    market = load_sample(DEMO_SYMBOL)
+    end = market.all_candles[-1].timestamp - parse_horizon(HORIZON)
+    start = end - EVERY * (max(sessions, 1) - 1)
+    tracker = DecisionTracker(workspace.database_url)
+    result = run_backtest(workspace, DEMO_SYMBOL, start, end, every=EVERY, market=market,
+                          client=make_client(workspace), tracker=tracker, concurrency=4)
+    step = DemoStep(
+        "decisions",
+        f"Ran {result.ran} real team sessions through {workspace.llm.model} over REAL"
+        f" {DEMO_SYMBOL} prices ({len(result.failed)} without a decision), and resolved"
+        f" {result.outcomes} 24h outcomes from the same prices",
+        {"decisions": result.ran, "failed": len(result.failed), "outcomes": result.outcomes,
+         "synthetic": False, "session_id": result.session_id, "start": start.isoformat(),
+         "end": end.isoformat()},
+    )
+    return start, end, step
+
+
+def _analyze(workspace: Workspace, days: int, until: datetime) -> DemoStep:
+    from tracker import DecisionTracker
+    from tracker.analysis import analyze_performance
+
+    tracker = DecisionTracker(workspace.database_url)
+    report = analyze_performance(tracker.engine, list(workspace.agents), days, until=until)
+    agents = report.get("agents", {})
+    found = sum(len(block.get("inconsistencies") or []) for block in agents.values())
+    return DemoStep(
+        "analyze",
+        f"Analyzed accuracy, calibration and consistency per agent: {found} inconsistencies,"
+        f" {sum(len(b.get('suggestions') or []) for b in agents.values())} suggestions",
+        {"report": report},
+    )
+
+
+def _optimized(agent: str, result: dict[str, Any]) -> DemoStep:
+    engine = result.get("engine", "heuristic")
+    if result.get("applied"):
+        line = (f"Optimized {agent}'s prompt with the {engine} engine; it passed every gate"
+                f" and was applied as commit {str(result['sha'])[:7]}")
+    else:
+        line = (f"Optimized {agent}'s prompt with the {engine} engine; nothing applied:"
+                f" {result.get('reason', 'no candidate passed every gate')}")
+    return DemoStep("optimize", line, result)
+
+
+def _versions(repo: Any, agent: str) -> list[dict[str, str]]:
+    return [{"version": v.name, "sha": v.short_sha, "subject": v.subject}
+            for v in repo.log(agent)]

@@ -1,0 +1,326 @@
+"""``DecisionSession``: run the agent team on a market snapshot and record the decision.
+
+::
+
+    session = DecisionSession(symbol="BTCUSDT", track_performance=True)
+    result = session.run_session()          # result.decision_id, .action, .confidence
+    session.tracker.track_decision_outcome(result.decision_id, "pnl", 12.5)
+
+The team is ``[team] order`` of promptloop.toml (default: the ``[agents]`` tables in file
+order; ``promptloop init`` writes MarketAnalyst -> RiskManager -> TradingAdvisor). Each
+member sees the market snapshot and the answers of the members before it
+(:mod:`agents.roles`).
+
+The combine rule (:func:`combine`):
+
+- the *decider* (``[team] decider``, default the last member) decides the action;
+- the *risk agent* (``[team] risk_agent``, default ``RiskManager`` when it is a member)
+  vetoes the decision to HOLD when its ``risk_level`` is at or above ``[team] risk_veto``
+  (LOW < MEDIUM < HIGH; default HIGH; ``"off"`` disables the veto);
+- confidence and reasoning are the decider's; a veto is stated at the start of the
+  reasoning; the decision's risk level is the risk agent's (the decider's without one).
+
+Failures are never turned into decisions. When a member's answer stays unparseable after
+the client's repair re-ask, that call is an error (:class:`agents.roles.CallResult` with
+``error`` set). If the failed member is the decider or the risk agent, no decision can
+be made: :class:`SessionFailed` is raised, carrying the outputs, and nothing is written
+(the tracker's ``agent_outputs`` rows hang off a decision, and inventing one would be
+the very error-as-data this rule forbids). If another member failed, the team goes on
+without its answer (later members see ``{"agent": ..., "error": ...}``) and the decision
+is recorded together with the failed call's row (``error`` set, no action).
+
+When tracking is on, the decision, every agent output with its prompt sha, the context
+(the snapshot with its indicators, plus the team's answers under ``"team"`` so that a
+decision can be replayed) and the prompt versions are written through
+``session.tracker`` — the session's one :class:`tracker.DecisionTracker`.
+
+Time: the team sees only the candles complete before ``when``, and the decision is
+stamped ``when``; without ``when`` it sees the latest candles and is stamped with the
+snapshot's time (the close of the last candle). An agent's model is the session's
+``model`` override, else its ``[agents.X] model``, else ``[llm] model``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agents.errors import AgentError
+from agents.roles import TEAM_KEY, AgentAnswer, CallResult, answer_fields, call_agent
+from prompt_repo.config import Workspace, load_workspace
+from prompt_repo.errors import ConfigError
+
+__all__ = [
+    "DecisionSession",
+    "SessionResult",
+    "SessionFailed",
+    "LLMNotConfigured",
+    "TeamSpec",
+    "FinalDecision",
+    "team_spec",
+    "combine",
+    "make_client",
+    "agent_model",
+    "read_prompts",
+]
+
+RISK_ORDER = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
+DEFAULT_RISK_AGENT = "RiskManager"
+
+
+class SessionFailed(AgentError):
+    """The team could not reach a decision (the decider or the risk agent failed)."""
+
+    def __init__(self, message: str, outputs: Sequence[CallResult] = ()) -> None:
+        super().__init__(message)
+        self.outputs = list(outputs)
+
+
+class LLMNotConfigured(AgentError):
+    """No LLM endpoint is configured, and the command needs one."""
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    order: tuple[str, ...]
+    decider: str
+    risk_agent: str | None
+    risk_veto: str | None  # None: no veto
+
+
+@dataclass(frozen=True)
+class FinalDecision:
+    action: str
+    confidence: float
+    risk_level: str | None
+    reasoning: str
+    vetoed: bool
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    session_id: str
+    symbol: str
+    timestamp: datetime
+    decision_id: int | None  # None when tracking is off
+    action: str
+    confidence: float
+    risk_level: str | None
+    reasoning: str
+    market_condition: str | None
+    vetoed: bool
+    outputs: list[CallResult]
+    context: dict[str, Any] = field(repr=False)
+    prompt_versions: dict[str, str] = field(repr=False)
+
+
+def team_spec(workspace: Workspace) -> TeamSpec:
+    """The team of promptloop.toml's ``[team]`` table, checked against ``[agents]``."""
+    table = workspace.section("team")
+    order = tuple(table.get("order") or workspace.agents)
+    unknown = [name for name in order if name not in workspace.agents]
+    if not order or unknown:
+        raise ConfigError(
+            f"[team] order names agents without an [agents.X] table: {', '.join(unknown)}"
+            if unknown else "no agents configured: add [agents.X] tables to promptloop.toml"
+        )
+    decider = str(table.get("decider") or order[-1])
+    default_risk = DEFAULT_RISK_AGENT if DEFAULT_RISK_AGENT in order else None
+    risk_agent = table.get("risk_agent", default_risk)
+    veto = str(table.get("risk_veto", "HIGH")).upper()
+    if decider not in order or (risk_agent is not None and risk_agent not in order):
+        raise ConfigError("[team] decider and risk_agent must be members of [team] order")
+    if veto not in RISK_ORDER and veto != "OFF":
+        raise ConfigError("[team] risk_veto must be LOW, MEDIUM, HIGH or off")
+    return TeamSpec(order, decider, risk_agent, None if veto == "OFF" else veto)
+
+
+def combine(answers: Mapping[str, AgentAnswer], team: TeamSpec) -> FinalDecision:
+    """The documented rule: the decider decides, the risk agent may veto to HOLD."""
+    decision = answers[team.decider]
+    risk = answers.get(team.risk_agent) if team.risk_agent else None
+    risk_level = risk.risk_level if risk else decision.risk_level
+    vetoed = bool(
+        risk is not None
+        and team.risk_veto is not None
+        and decision.action != "HOLD"
+        and RISK_ORDER[risk.risk_level] >= RISK_ORDER[team.risk_veto]
+    )
+    reasoning = decision.reasoning
+    if vetoed:
+        reasoning = (
+            f"Vetoed to HOLD by {team.risk_agent} (risk {risk_level} >= limit"
+            f" {team.risk_veto}); {team.decider} proposed {decision.action}: {reasoning}"
+        )
+    return FinalDecision(
+        action="HOLD" if vetoed else decision.action,
+        confidence=decision.confidence,
+        risk_level=risk_level,
+        reasoning=reasoning,
+        vetoed=vetoed,
+    )
+
+
+def agent_model(workspace: Workspace, agent: str, override: str | None = None) -> str:
+    """An agent's model: the override (``--model``), its ``[agents.X] model``, ``[llm] model``."""
+    return override or workspace.agents[agent].model or workspace.llm.model
+
+
+def make_client(workspace: Workspace, *, use_cache: bool = True) -> Any:
+    """The one LLM client of a run, with the workspace's cache; refuses without an endpoint."""
+    if not workspace.llm.configured:
+        raise LLMNotConfigured(
+            "no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+            " or [llm] in promptloop.toml"
+        )
+    from agents.llm import LLMClient
+
+    return LLMClient(workspace.llm, cache_dir=workspace.state_dir / "llm-cache",
+                     use_cache=use_cache)
+
+
+def read_prompts(workspace: Workspace, agents: Sequence[str]) -> dict[str, Any]:
+    """Each agent's current prompt version (``.text``, ``.sha``) from the prompt repository."""
+    from prompt_repo import PromptRepo
+
+    repo = PromptRepo(workspace)
+    return {agent: repo.read(agent) for agent in agents}
+
+
+def default_market(symbol: str) -> Any:
+    """The bundled sample of real historical candles."""
+    from agents.market import load_sample
+
+    return load_sample(symbol)
+
+
+def market_from_spec(spec: str | None, symbol: str, timeframe: str = "1h") -> Any:
+    """``None`` (the bundled sample), ``csv:FILE`` or ``ccxt:EXCHANGE`` -> a market source."""
+    if not spec:
+        return default_market(symbol)
+    kind, _, value = spec.partition(":")
+    if kind == "csv" and value:
+        from agents.market import CsvMarketData
+
+        return CsvMarketData(value, symbol=symbol)
+    if kind == "ccxt" and value:
+        from agents.market import CcxtMarketData
+
+        return CcxtMarketData(value, timeframe=timeframe)
+    raise AgentError(f"unknown market source {spec!r}: use csv:FILE or ccxt:EXCHANGE")
+
+
+class DecisionSession:
+    """One run of the team for one symbol at one moment (``when``; default: the latest)."""
+
+    def __init__(
+        self,
+        symbol: str = "BTCUSDT",
+        track_performance: bool = True,
+        *,
+        workspace: Workspace | None = None,
+        market: Any = None,
+        client: Any = None,
+        tracker: Any = None,
+        when: datetime | None = None,
+        is_simulated: bool = False,
+        session_id: str | None = None,
+        prompts: Mapping[str, Any] | None = None,
+        history: int = 200,
+        model: str | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.track_performance = track_performance
+        self.workspace = workspace or load_workspace()
+        self.team = team_spec(self.workspace)
+        self.market = market if market is not None else default_market(symbol)
+        self._client = client
+        self.when = when
+        self.is_simulated = is_simulated
+        self.session_id = session_id or f"session-{uuid.uuid4().hex[:12]}"
+        self._prompts = dict(prompts) if prompts is not None else None
+        self.history = history
+        self.model = model
+        if tracker is None and track_performance:
+            from tracker import DecisionTracker
+
+            tracker = DecisionTracker(self.workspace.database_url)
+        self.tracker = tracker
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.workspace)
+        return self._client
+
+    def snapshot(self) -> dict[str, Any]:
+        """The market snapshot the team sees (no candle at or after ``when``)."""
+        from agents.snapshot import market_snapshot
+
+        candles = self.market.candles(self.symbol, end=self.when, limit=self.history)
+        if not candles:
+            raise AgentError(f"no market data for {self.symbol} before {self.when or 'now'}")
+        return dict(market_snapshot(self.symbol, candles))
+
+    def run_session(self) -> SessionResult:
+        """Ask the team, combine the answers, record the decision when tracking is on."""
+        snapshot = self.snapshot()
+        prompts = self._prompts or read_prompts(self.workspace, self.team.order)
+        outputs = self._ask_team(snapshot, prompts)
+        answers = {out.agent: out.answer for out in outputs if out.answer is not None}
+        final = combine(answers, self.team)
+        context = {**snapshot, TEAM_KEY: [answer_fields(o.agent, o.answer, o.error)
+                                          for o in outputs]}
+        versions = {agent: prompts[agent].sha for agent in self.team.order}
+        timestamp = self.when or _timestamp(snapshot)
+        decision_id = None
+        if self.track_performance and self.tracker is not None:
+            decision_id = self.tracker.track_decision(
+                session_id=self.session_id, symbol=self.symbol, timestamp=timestamp,
+                action=final.action, confidence=final.confidence,
+                risk_level=final.risk_level, reasoning=final.reasoning,
+                market_condition=snapshot.get("market_condition"),
+                is_simulated=self.is_simulated, agent_types=list(self.team.order),
+                context=context, prompt_versions=versions,
+                agent_outputs=[out.to_output_row() for out in outputs],
+            )
+        return SessionResult(
+            session_id=self.session_id, symbol=self.symbol, timestamp=timestamp,
+            decision_id=decision_id, action=final.action, confidence=final.confidence,
+            risk_level=final.risk_level, reasoning=final.reasoning,
+            market_condition=snapshot.get("market_condition"), vetoed=final.vetoed,
+            outputs=outputs, context=context, prompt_versions=versions,
+        )
+
+    def _ask_team(
+        self, snapshot: Mapping[str, Any], prompts: Mapping[str, Any]
+    ) -> list[CallResult]:
+        required = {self.team.decider, self.team.risk_agent} - {None}
+        outputs: list[CallResult] = []
+        for agent in self.team.order:
+            config = self.workspace.agents[agent]
+            earlier = [answer_fields(o.agent, o.answer, o.error) for o in outputs]
+            result = call_agent(
+                self.client, agent, prompts[agent].text, snapshot, earlier,
+                prompt_sha=prompts[agent].sha,
+                model=agent_model(self.workspace, agent, self.model),
+                temperature=config.temperature,
+            )
+            outputs.append(result)
+            if result.error and agent in required:
+                raise SessionFailed(
+                    f"{agent} gave no usable answer, so the team has no decision"
+                    f" ({result.error})",
+                    outputs,
+                )
+        return outputs
+
+
+def _timestamp(snapshot: Mapping[str, Any]) -> datetime:
+    from tracker.prices import parse_timestamp
+
+    value = snapshot["timestamp"]
+    return value if isinstance(value, datetime) else parse_timestamp(str(value))
