@@ -9,6 +9,12 @@ from typing import Any
 
 _EXPORTS = {
     "AgentPromptOptimizer": "optimizer.loop",
+    "analyze": "optimizer.analyzer",
+    "Analysis": "optimizer.analyzer",
+    "Finding": "optimizer.analyzer",
+    "LintThresholds": "optimizer.analyzer",
+    "heuristic_rewrite": "optimizer.suggest",
+    "Rewrite": "optimizer.suggest",
 }
 __all__ = list(_EXPORTS)
 

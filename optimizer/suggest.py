@@ -1,0 +1,296 @@
+"""The offline suggestion engine: deterministic suggestions and a rewrite as a unified diff.
+
+This is ``promptloop optimize --engine heuristic``: it needs no model and no key. It works
+from the analyzer's findings, in three kinds of edit, all on prose only (the findings never
+point into code, JSON examples or ``{placeholders}``, so those are never touched):
+
+- deletions: hedges ("try to", "ideally"), open list endings (", etc."), filler ("please note
+  that", "very"), indirect openings ("you should"), judgment calls ("as you see fit") and
+  sentences that repeat an earlier one;
+- slots to fill: a vague amount or an undefined state gets a threshold with a ``<N>`` slot
+  next to it ("high volume (above <N>)", "several" -> "at least <N>"); slots are upper-case
+  in angle brackets, never ``{braces}``, so the prompt's template keeps exactly its
+  placeholders, and ``lint`` reports every slot until a person fills it in;
+- additions: a default rule when conditional rules have none, a range for an unbounded
+  confidence, an output-format section when the prompt has none.
+
+Everything else (contradictions, long sentences, missing structure...) becomes a suggestion
+only. The rewrite is kept only if the analyzer's overall score improves and no dimension gets
+worse; otherwise ``changed`` is False and only the suggestions are returned.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from optimizer.analyzer import Analysis, Finding, analyze
+from optimizer.rules.base import SEVERITY_RANK
+from optimizer.rules.lexicon import PLACEHOLDER, STOPWORDS
+
+__all__ = ["Rewrite", "heuristic_rewrite", "unified_diff"]
+
+Edit = tuple[int, int, str]  # start, end (offsets in the prompt), replacement
+PASSES = 3
+
+DELETE = {
+    "hedge": {
+        "maybe", "perhaps", "possibly", "probably", "ideally", "generally", "usually",
+        "typically", "normally", "often", "sometimes", "somewhat", "fairly", "quite",
+        "relatively", "hopefully", "arguably", "kind of", "sort of", "more or less",
+        "to some extent", "in general", "for the most part", "try to", "tries to",
+        "attempt to", "feel free to", "may want to", "might want to", "if possible",
+        "you may want to", "you might want to",
+        "where possible", "when possible", "as much as possible", "you may",
+    },
+    "open-ended-list": {
+        "etc", "and so on", "and so forth", "and the like", "and more", "among others",
+        "or similar", "and others", "and whatnot",
+    },
+    "filler": {
+        "please note that", "please note", "note that", "keep in mind that",
+        "it is important to note that", "needless to say", "it goes without saying that",
+        "basically", "essentially", "actually", "really", "very", "simply", "literally",
+        "obviously", "you know", "so much",
+    },
+    "indirect-instruction": {
+        "you should", "you need to", "you will need to", "you have to", "we need you to",
+        "we want you to", "i want you to", "i need you to",
+    },
+    "judgment-call": {
+        "as you see fit", "at your discretion", "as you like", "however you like",
+        "as you think best", "where it makes sense", "when it makes sense", "if it makes sense",
+    },
+}
+REPLACE = {
+    ("filler", "in order to"): "to",
+    ("vague-quantifier", "several"): "at least <N>",
+    ("vague-quantifier", "a few"): "at least <N>",
+    ("vague-quantifier", "many"): "at least <N>",
+    ("vague-quantifier", "numerous"): "at least <N>",
+    ("vague-quantifier", "various"): "<N>",
+    ("vague-quantifier", "a number of"): "<N>",
+    ("vague-quantifier", "a couple of"): "<N>",
+    ("vague-quantifier", "a lot of"): "more than <N>",
+    ("vague-quantifier", "lots of"): "more than <N>",
+    ("vague-quantifier", "plenty of"): "more than <N>",
+}
+JUDGMENT_PHRASES = ("use your", "use common sense", "go with your gut", "whatever you think")
+THRESHOLD_HINTS = {
+    "high": "above <N>", "large": "above <N>", "big": "above <N>", "strong": "above <N>",
+    "elevated": "above <N>", "major": "above <N>", "sharp": "more than <N>%",
+    "sharply": "more than <N>%", "significant": "more than <N>%",
+    "significantly": "more than <N>%", "substantial": "more than <N>%",
+    "considerable": "more than <N>%", "low": "below <N>", "small": "below <N>",
+    "weak": "below <N>", "minor": "below <N>", "recent": "within the last <N> hours",
+    "recently": "within the last <N> hours", "soon": "within <N> minutes",
+    "later": "after <N> hours", "volatile": "ATR above <N>% of price",
+    "extreme": "beyond <N>", "unusual": "more than <N> times the average",
+}
+PREPOSITIONS = frozenset("after before around about into onto over under near than".split())
+WORD_AFTER = re.compile(r"\s+([A-Za-z][\w-]*)")
+CLAUSE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*(?:[-*+]\s+|\d{1,2}[.)]\s+)?)$")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A proposed prompt; ``diff`` is empty and ``text`` the original when not ``changed``."""
+
+    text: str
+    diff: str
+    suggestions: list[str]
+    changed: bool
+    before: Analysis = field(repr=False)
+    after: Analysis = field(repr=False)
+
+
+def heuristic_rewrite(text: str) -> Rewrite:
+    """Rewrite ``text`` from its findings; deterministic, offline."""
+    before = analyze(text)
+    suggestions = _suggestions(before.findings)
+    proposed, current = text, before
+    for _ in range(PASSES):  # an edit can reveal another ("You should generally use")
+        edited = _apply(proposed, _edits(proposed, current))
+        if edited == proposed:
+            break
+        proposed, current = edited, analyze(edited)
+    proposed = _additions(proposed, current)
+    if proposed == text or Counter(PLACEHOLDER.findall(proposed)) != Counter(
+        PLACEHOLDER.findall(text)
+    ):
+        return Rewrite(text, "", suggestions, False, before, before)
+    after = analyze(proposed)
+    if not _better(before, after):
+        return Rewrite(text, "", suggestions, False, before, before)
+    return Rewrite(proposed, unified_diff(text, proposed), suggestions, True, before, after)
+
+
+def _better(before: Analysis, after: Analysis) -> bool:
+    return (after.overall > before.overall and after.specificity >= before.specificity
+            and after.clarity >= before.clarity and after.ambiguity <= before.ambiguity)
+
+
+def unified_diff(old: str, new: str) -> str:
+    """A unified diff from ``a/prompt`` to ``b/prompt``, with git's no-newline markers."""
+    lines = []
+    for line in difflib.unified_diff(_lines(old), _lines(new), "a/prompt", "b/prompt"):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines.append(line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _suggestions(findings: list[Finding]) -> list[str]:
+    ranked = sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity], f.line, f.col))
+    seen: set[str] = set()
+    out = []
+    for finding in ranked:
+        line = f"line {finding.line}: {finding.suggestion}" if finding.text else (
+            finding.suggestion
+        )
+        if line not in seen:
+            seen.add(line)
+            out.append(line)
+    return out
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + col - 1
+
+
+def _edits(text: str, analysis: Analysis) -> list[Edit]:
+    edits: list[Edit] = []
+    for finding in analysis.findings:
+        if not finding.text:
+            continue
+        start = _offset(text, finding.line, finding.col)
+        end = _offset(text, finding.end_line, finding.end_col)
+        edit = _edit(text, finding, start, end, analysis)
+        if edit:
+            edits.append(edit)
+    return edits
+
+
+def _edit(text: str, finding: Finding, start: int, end: int, analysis: Analysis
+          ) -> Edit | None:
+    term = " ".join(finding.text.lower().split())
+    rule = finding.rule
+    if term in DELETE.get(rule, ()):
+        return _deletion(text, start, end)
+    if (rule, term) in REPLACE:
+        return start, end, REPLACE[(rule, term)]
+    if rule == "judgment-call" and term.startswith(JUDGMENT_PHRASES):
+        return start, end, _default_action(analysis, text)
+    if rule == "duplicate-instruction":
+        return _deletion(text, start, end)
+    if rule in ("subjective-term", "vague-quantifier") and term in THRESHOLD_HINTS:
+        at = _after_noun(text, end) if rule == "subjective-term" else end
+        return at, at, f" ({THRESHOLD_HINTS[term]})"
+    if rule == "undefined-condition":
+        state = finding.message.rsplit("('", 1)[-1].rstrip("')")
+        hint = THRESHOLD_HINTS.get(state, "define: <THRESHOLD>")
+        at = text.lower().find(state, start, end)
+        if at >= 0:
+            at = _after_noun(text, at + len(state))
+            return at, at, f" ({hint})"
+    return None
+
+
+def _after_noun(text: str, end: int) -> int:
+    """Just past the word after ``end`` when it is a noun-like word, else ``end``."""
+    noun = WORD_AFTER.match(text, end)
+    if noun and noun.group(1).lower() not in STOPWORDS | PREPOSITIONS:
+        return noun.end()
+    return end
+
+
+def _deletion(text: str, start: int, end: int) -> Edit:
+    """Delete a span with the space (and a comma left dangling) around it."""
+    before = text[:start]
+    at_clause_start = bool(CLAUSE_START.search(before))
+    rest = text[end:]
+    trailing = len(rest) - len(rest.lstrip(" "))
+    if at_clause_start and rest.startswith(","):
+        trailing = 1 + len(rest[1:]) - len(rest[1:].lstrip(" "))
+    elif trailing == 0 or rest[trailing:trailing + 1] in ".,;:!?)\n":
+        lead = len(before) - len(before.rstrip(" ,"))
+        if rest[:1] == "," and before.rstrip(" ").endswith(","):
+            lead = len(before) - len(before.rstrip(" "))
+        return start - lead, end, ""
+    replacement = ""
+    following = text[end + trailing: end + trailing + 1]
+    if at_clause_start and following.islower():
+        replacement = following.upper()
+        trailing += 1
+    return start, end + trailing, replacement
+
+
+def _apply(text: str, edits: list[Edit]) -> str:
+    result, cursor = [], 0
+    for start, end, replacement in sorted(set(edits)):
+        if start < cursor:
+            continue  # overlaps an edit already made
+        result.append(text[cursor:start])
+        result.append(replacement)
+        cursor = end
+    result.append(text[cursor:])
+    return "".join(result)
+
+
+def _default_action(analysis: Analysis, text: str) -> str:
+    return "answer HOLD" if _trading(text) else "apply the rules above"
+
+
+def _trading(text: str) -> bool:
+    return "HOLD" in text and ("BUY" in text or "SELL" in text)
+
+
+def _additions(text: str, analysis: Analysis) -> str:
+    rules = {f.rule for f in analysis.findings}
+    if "missing-default" in rules:
+        text = _add_default(text, analysis)
+    if "unbounded-score" in rules:
+        finding = next(f for f in analysis.findings if f.rule == "unbounded-score")
+        if finding.text in text:
+            at = text.index(finding.text) + len(finding.text)
+            text = f"{text[:at]} (a number from 0 to 1){text[at:]}"
+    if "missing-output-format" in rules:
+        text = text.rstrip("\n") + "\n\n" + _output_section(text)
+    return text
+
+
+def _add_default(text: str, analysis: Analysis) -> str:
+    last_line = max(f.line for f in analysis.findings if f.rule == "missing-default")
+    lines = text.split("\n")
+    conditional = re.compile(r"\b(?:if|when|whenever|unless)\b", re.IGNORECASE)
+    for index in range(len(lines) - 1, last_line - 2, -1):
+        if conditional.search(lines[index]):
+            last_line = index + 1
+            break
+    sentence = ("If no rule above applies, answer HOLD." if _trading(text)
+                else "If no rule above applies, say so instead of guessing.")
+    line = lines[last_line - 1].rstrip()
+    separator = " " if line.endswith((".", "!", "?")) else ". "
+    lines[last_line - 1] = line + separator + sentence
+    return "\n".join(lines)
+
+
+def _output_section(text: str) -> str:
+    if _trading(text):
+        schema = ('{"action": "BUY" | "SELL" | "HOLD", "confidence": <number from 0 to 1>, '
+                  '"reasoning": "<two sentences naming the values you used>"}')
+    else:
+        schema = ('{"answer": "<ALLOWED_VALUE>", "confidence": <number from 0 '
+                  'to 1>, "reasoning": "<two sentences>"}')
+    return (f"## Output format\n\nReply with ONE JSON object and nothing else:\n\n"
+            f"```json\n{schema}\n```\n")
