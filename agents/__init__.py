@@ -9,6 +9,10 @@ from typing import Any
 
 _EXPORTS = {
     "LLMClient": "agents.llm",
+    "ChatResult": "agents.llm",
+    "Usage": "agents.llm",
+    "Budget": "agents.llm",
+    "RetryPolicy": "agents.llm",
     "DecisionSession": "agents.session",
 }
 __all__ = list(_EXPORTS)

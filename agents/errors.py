@@ -1,7 +1,9 @@
 """Errors of the agent runtime.
 
 AgentError
-└── LLMError   the chat endpoint failed for good (after retries) or refused the request
+├── LLMError                  the endpoint failed for good (after retries) or refused the call
+├── BudgetExceeded            the run's LLM budget (calls or tokens) is spent; no call was made
+└── InvalidStructuredAnswer   the answer was not JSON for the schema, even after one repair
 """
 
 
@@ -11,3 +13,15 @@ class AgentError(Exception):
 
 class LLMError(AgentError):
     """A chat call failed and will not be retried."""
+
+
+class BudgetExceeded(AgentError):
+    """The run's budget of LLM calls or tokens is spent; the call was not made."""
+
+
+class InvalidStructuredAnswer(AgentError):
+    """The model did not answer with JSON matching the schema, even after one repair re-ask."""
+
+    def __init__(self, message: str, *, raw: str | None = None) -> None:
+        super().__init__(message)
+        self.raw = raw  # the model's last answer, as text, when there was one

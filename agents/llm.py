@@ -1,0 +1,406 @@
+"""The one LLM chat client of promptloop.
+
+:class:`LLMClient` talks to OpenAI or any OpenAI-compatible ``base_url`` (vLLM, llama.cpp,
+Ollama, a LiteLLM proxy) through the ``openai`` package. A call goes through, in order:
+
+1. the budget: :class:`~agents.errors.BudgetExceeded` is raised *before* a call that would make
+   more than ``max_calls`` calls, or once the tokens used reach ``max_tokens``; cached answers
+   are free;
+2. the on-disk cache (:mod:`agents.llm_cache`), keyed by endpoint, model, messages and
+   parameters, so that a rerun on the same inputs makes no HTTP call;
+3. the retries (:mod:`agents.llm_retry`), which live there and nowhere else: tenacity retries
+   rate limits (429), timeouts (also 408), connection errors and 5xx, with exponential backoff
+   and jitter, honouring ``Retry-After`` / ``retry-after-ms`` (capped at
+   ``RetryPolicy.max_wait``). The openai client is built with ``max_retries=0`` so that attempts
+   do not multiply. Anything else (401, 403, 400, 404, 422...) fails at once with one line
+   naming the status and the endpoint.
+4. response formats: a server that refuses ``response_format`` (an HTTP 400/422/500 whose text
+   mentions ``response_format``, ``json_schema`` or ``json_object``) is asked again with the
+   next weaker format (``json_schema`` -> ``json_object`` -> none); the client remembers the
+   weakest format that worked for its lifetime. The cache key holds the format the caller asked
+   for, so a rerun hits the cache whatever the server accepted.
+
+:meth:`LLMClient.structured` asks for JSON matching a pydantic model, extracts it from the text
+(:mod:`agents.llm_json`), and on invalid output re-asks once with the validation error before
+raising :class:`~agents.errors.InvalidStructuredAnswer`. Its answers reach the cache only once
+they validated, so a rerun never replays a failure.
+
+The client is thread-safe: the openai client is built lazily once, the usage counters and the
+budget are updated under a lock (a call slot is reserved before the request goes out, so
+concurrent callers cannot overshoot ``max_calls``). The API key is never part of an error, a log
+line, the cache or a repr; error texts coming from the server are scrubbed of it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from agents.errors import BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.llm_cache import ResponseCache, cache_key
+from agents.llm_json import (
+    FORMATS,
+    downgrade_format,
+    json_schema_format,
+    parse_structured,
+    refuses_format,
+    repair_messages,
+)
+from agents.llm_retry import (
+    RetryPolicy,
+    attempts_made,
+    retrying,
+    server_message,
+    status_line,
+)
+
+if TYPE_CHECKING:
+    import openai
+
+    from prompt_repo.config import LLMSettings
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+
+__all__ = ["Budget", "ChatResult", "LLMClient", "RetryPolicy", "Usage", "estimate_tokens"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_NO_KEY = "not-needed"  # local servers need no key, but the openai package insists on one
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits for one run; ``None`` means unlimited."""
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a client spent: HTTP calls made, answers served from cache, tokens."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One answer; tokens are the server's count, or an estimate when it gives none."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool = False
+    latency_ms: float = 0.0
+
+
+class _FormatRefused(Exception):
+    """The server rejected the response_format parameter (internal signal)."""
+
+
+class LLMClient:
+    """Chat completions with budget, cache, retries and structured answers (see module doc)."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        cache_dir: Path | None = None,
+        use_cache: bool = True,
+        budget: Budget | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.budget = budget or Budget(settings.max_calls, settings.max_tokens)
+        self.retry = retry or RetryPolicy()
+        self.use_cache = use_cache
+        self._cache = ResponseCache(cache_dir) if cache_dir is not None else None
+        self._lock = threading.Lock()
+        self._usage = Usage()
+        self._format_level = 0
+        self._client: openai.OpenAI | None = None
+
+    def __repr__(self) -> str:
+        return f"LLMClient(base_url={self.base_url!r}, model={self.settings.model!r})"
+
+    def close(self) -> None:
+        """Close the HTTP connections (the client stays usable: they reopen on demand)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self) -> LLMClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def usage(self) -> Usage:
+        with self._lock:
+            return self._usage
+
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        temperature: float = 0.2,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> ChatResult:
+        """One chat completion: from the cache when possible, else from the endpoint."""
+        request = _Request(messages, model or self.settings.model, temperature, max_tokens,
+                           response_format)
+        result = self._lookup(request)
+        if result is None:
+            result = self._call(request)
+            self._store(request, result)
+        return result
+
+    def structured(
+        self,
+        messages: list[dict[str, Any]],
+        schema: type[Model],
+        *,
+        model: str | None = None,
+        temperature: float = 0.2,
+        max_tokens: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> tuple[Model, ChatResult]:
+        """A JSON answer validated as ``schema``, with one repair re-ask on invalid output."""
+        fmt = response_format or json_schema_format(schema)
+        first = _Request(messages, model or self.settings.model, temperature, max_tokens, fmt)
+        answer = self._lookup(first) or self._call(first)
+        try:
+            parsed = parse_structured(answer.text, schema)
+        except InvalidStructuredAnswer as exc:
+            repair = replace(first, messages=[*messages, *repair_messages(answer.text, exc)])
+            fixed = self._lookup(repair) or self._call(repair)
+            try:
+                parsed = parse_structured(fixed.text, schema)
+            except InvalidStructuredAnswer as again:
+                raise InvalidStructuredAnswer(
+                    f"invalid structured answer from {answer.model} after one repair: {again}",
+                    raw=fixed.text,
+                ) from again
+            self._store(first, answer)
+            self._store(repair, fixed)
+            return parsed, fixed
+        self._store(first, answer)
+        return parsed, answer
+
+    # -- cache ---------------------------------------------------------------------------
+
+    def _key(self, request: _Request) -> str:
+        return cache_key(self.base_url, request.model, request.messages, request.temperature,
+                         request.max_tokens, request.response_format)
+
+    def _lookup(self, request: _Request) -> ChatResult | None:
+        if self._cache is None or not self.use_cache:
+            return None
+        entry = self._cache.get(self._key(request))
+        if entry is None:
+            return None
+        with self._lock:
+            self._usage = replace(self._usage, cached_calls=self._usage.cached_calls + 1)
+        return ChatResult(
+            text=entry["text"],
+            model=str(entry.get("model") or request.model),
+            prompt_tokens=int(entry.get("prompt_tokens") or 0),
+            completion_tokens=int(entry.get("completion_tokens") or 0),
+            cached=True,
+        )
+
+    def _store(self, request: _Request, result: ChatResult) -> None:
+        if self._cache is None or result.cached:
+            return
+        entry = {"text": result.text, "model": result.model,
+                 "prompt_tokens": result.prompt_tokens,
+                 "completion_tokens": result.completion_tokens}
+        try:
+            self._cache.put(self._key(request), entry)
+        except OSError as exc:  # a cache that cannot be written must not lose a paid answer
+            log.warning("LLM cache not written (%s): %s", self._cache.folder, exc)
+
+    # -- budget --------------------------------------------------------------------------
+
+    def _reserve_call(self) -> None:
+        with self._lock:
+            used, budget = self._usage, self.budget
+            if budget.max_calls is not None and used.calls >= budget.max_calls:
+                raise BudgetExceeded(
+                    f"LLM budget spent: {used.calls} calls made, max_calls is "
+                    f"{budget.max_calls} (raise [llm] max_calls in promptloop.toml)"
+                )
+            if budget.max_tokens is not None and used.total_tokens >= budget.max_tokens:
+                raise BudgetExceeded(
+                    f"LLM budget spent: {used.total_tokens} tokens used, max_tokens is "
+                    f"{budget.max_tokens} (raise [llm] max_tokens in promptloop.toml)"
+                )
+            self._usage = replace(used, calls=used.calls + 1)
+
+    def _account(self, prompt_tokens: int, completion_tokens: int) -> None:
+        with self._lock:
+            u = self._usage
+            self._usage = replace(u, prompt_tokens=u.prompt_tokens + prompt_tokens,
+                                  completion_tokens=u.completion_tokens + completion_tokens)
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def _call(self, request: _Request) -> ChatResult:
+        if not self.settings.configured:
+            raise LLMError("no LLM configured: set OPENAI_API_KEY, or [llm] base_url in "
+                           "promptloop.toml for a local OpenAI-compatible server")
+        self._reserve_call()
+        start = time.perf_counter()
+        while True:
+            level = self._format_level
+            try:
+                completion = self._with_retries(request, level)
+                break
+            except _FormatRefused:
+                with self._lock:
+                    self._format_level = max(self._format_level, level + 1)
+                log.info("endpoint refused response_format; falling back to %s",
+                         FORMATS[min(level + 1, len(FORMATS) - 1)] or "no format")
+        latency_ms = (time.perf_counter() - start) * 1000
+        result = self._result(request, completion, latency_ms)
+        self._account(result.prompt_tokens, result.completion_tokens)
+        return result
+
+    def _with_retries(self, request: _Request, level: int) -> Any:
+        retrier = retrying(self.retry)
+        try:
+            return retrier(self._send, request, level)
+        except _FormatRefused:
+            raise
+        except Exception as exc:
+            raise self._error(exc, attempts=attempts_made(retrier)) from None
+
+    def _send(self, request: _Request, level: int) -> Any:
+        import openai
+
+        kwargs: dict[str, Any] = {"model": request.model, "messages": request.messages,
+                                  "temperature": request.temperature}
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        fmt = downgrade_format(request.response_format, level)
+        if fmt is not None:
+            kwargs["response_format"] = fmt
+        try:
+            return self._openai().chat.completions.create(**kwargs)
+        except openai.APIStatusError as exc:
+            if fmt is not None and refuses_format(exc):
+                raise _FormatRefused() from exc
+            raise
+
+    def _openai(self) -> openai.OpenAI:
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                self._client = openai.OpenAI(
+                    api_key=self.settings.api_key or _NO_KEY,
+                    base_url=self.base_url,
+                    timeout=self.settings.timeout,
+                    max_retries=0,
+                )
+            return self._client
+
+    def _result(self, request: _Request, completion: Any, latency_ms: float) -> ChatResult:
+        choices = getattr(completion, "choices", None)
+        if not choices:
+            raise LLMError(f"LLM answer from {self._endpoint()} is not a chat completion (no "
+                           "choices); is [llm] base_url an OpenAI-compatible endpoint?")
+        message = choices[0].message
+        text = message.content
+        if text is None:
+            refusal = getattr(message, "refusal", None)
+            raise LLMError(f"LLM gave no text from {self._endpoint()}"
+                           + (f": refused: {self._scrub(refusal)}" if refusal else ""))
+        usage = getattr(completion, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None)
+        completion_tokens = getattr(usage, "completion_tokens", None)
+        return ChatResult(
+            text=text,
+            model=getattr(completion, "model", None) or request.model,
+            prompt_tokens=prompt_tokens if prompt_tokens is not None
+            else estimate_tokens(str(request.messages)),
+            completion_tokens=completion_tokens if completion_tokens is not None
+            else estimate_tokens(text),
+            latency_ms=latency_ms,
+        )
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _endpoint(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _scrub(self, text: object) -> str:
+        text = str(text)
+        key = self.settings.api_key
+        return text.replace(key, "***") if key else text
+
+    def _error(self, exc: Exception, *, attempts: int) -> LLMError:
+        import openai
+
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        where = self._endpoint()
+        if isinstance(exc, openai.APITimeoutError):
+            return LLMError(f"LLM request timed out{tries} ({self.settings.timeout:g}s each) "
+                            f"at {where}")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc
+            return LLMError(f"LLM endpoint unreachable{tries}: {where}: {self._scrub(cause)}")
+        if isinstance(exc, openai.APIStatusError):
+            detail = server_message(exc)
+            hint = _STATUS_HINTS.get(exc.status_code, "")
+            return LLMError(
+                f"LLM request failed{tries}: {status_line(exc.status_code)} from {where}"
+                + (f": {self._scrub(detail)}" if detail else "") + hint
+            )
+        if isinstance(exc, openai.OpenAIError):
+            return LLMError(f"LLM request failed at {where}: {self._scrub(exc)}")
+        from json import JSONDecodeError
+
+        if isinstance(exc, JSONDecodeError):  # a 200 whose body is not JSON (a proxy's page)
+            return LLMError(f"LLM answer from {where} is not JSON ({exc.msg})")
+        raise exc
+
+
+@dataclass(frozen=True)
+class _Request:
+    messages: list[dict[str, Any]]
+    model: str
+    temperature: float
+    max_tokens: int | None
+    response_format: dict[str, Any] | None
+
+
+_STATUS_HINTS = {
+    401: " (check OPENAI_API_KEY or [llm] api_key)",
+    403: " (the key may not have access to this model)",
+    404: " (check the model name and [llm] base_url)",
+}
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token, for servers that report no usage."""
+    return max(1, len(text) // 4)
