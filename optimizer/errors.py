@@ -1,8 +1,27 @@
 """Errors of the optimizer.
 
 OptimizerError
+├── UnknownEngine        --engine names no engine, or the LLM engine has no endpoint
+├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
+├── CriticFailed         no round produced a candidate: every diff failed after its repairs
+└── PatchError           (optimizer/patch.py, also a ValueError) a diff does not apply
+
+The loop catches CritiqueFormatError and PatchError and sends their message back to the
+critic, at most ``max_repairs`` times; CriticFailed is what is left when that did not help.
 """
 
 
 class OptimizerError(Exception):
     """Base of every error raised by optimizer."""
+
+
+class UnknownEngine(OptimizerError):
+    """The requested engine does not exist or cannot run here."""
+
+
+class CritiqueFormatError(OptimizerError):
+    """The critic's answer could not be read as a diagnosis and a diff."""
+
+
+class CriticFailed(OptimizerError):
+    """Every round ended without an applicable candidate."""

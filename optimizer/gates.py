@@ -1,0 +1,137 @@
+"""The gates a candidate prompt must pass before it may be applied.
+
+A gate is a pure check that returns a :class:`GateResult`; it never raises for a bad
+candidate. The loop runs the cheap static gates first (placeholders, size, analyzer
+scores) and the replay gate (``optimizer.replay_gate``, which costs LLM calls) only on
+candidates that passed them. A candidate is applicable only when every gate passed.
+
+- placeholders: the set of ``{name}`` / ``{{ name }}`` placeholders is unchanged: a lost
+  one breaks the agent's template, a new one has no value to fill it.
+- size: the candidate keeps between ``min_size_ratio`` and ``max_size_ratio`` of the
+  current length (growth of up to ``max_growth_chars`` is always allowed, so a short
+  prompt may gain a rule). This is what stops a critic that was talked into deleting or
+  replacing the prompt.
+- scores: no analyzer dimension worsens by more than ``tolerance`` points (ambiguity is
+  worse when it rises) and the overall score strictly improves.
+
+Thresholds come from the ``[optimize]`` table of promptloop.toml (see
+:meth:`GateSettings.from_section`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from optimizer.errors import OptimizerError
+
+__all__ = [
+    "GateResult",
+    "GateSettings",
+    "placeholders",
+    "placeholder_gate",
+    "size_gate",
+    "score_gate",
+    "static_gates",
+]
+
+PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}|(?<!\{)\{[A-Za-z_][\w.]*\}(?!\})")
+HIGHER_IS_BETTER = ("specificity", "clarity")
+LOWER_IS_BETTER = ("ambiguity",)
+
+
+@dataclass
+class GateResult:
+    """The verdict of one gate on one candidate; ``data`` is JSON-serializable."""
+
+    name: str
+    passed: bool
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    tolerance: float = 2.0
+    min_size_ratio: float = 0.6
+    max_size_ratio: float = 2.0
+    max_growth_chars: int = 1500
+    replay_margin: int = 0
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> GateSettings:
+        """Read the gate keys of the ``[optimize]`` table; other keys are left alone."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name in section:
+                kind = int if spec.type in (int, "int") else float
+                try:
+                    values[spec.name] = kind(section[spec.name])
+                except (TypeError, ValueError) as exc:
+                    raise OptimizerError(
+                        f"[optimize] {spec.name} in promptloop.toml: {exc}"
+                    ) from exc
+        return cls(**values)
+
+
+def placeholders(text: str) -> set[str]:
+    """The template placeholders of a prompt, normalised (``{{ x }}`` -> ``{{x}}``)."""
+    return {re.sub(r"\s+", "", match) for match in PLACEHOLDER.findall(text)}
+
+
+def placeholder_gate(current: str, candidate: str) -> GateResult:
+    before, after = placeholders(current), placeholders(candidate)
+    lost, added = sorted(before - after), sorted(after - before)
+    problems = [f"lost {', '.join(lost)}"] if lost else []
+    problems += [f"added {', '.join(added)}"] if added else []
+    detail = "; ".join(problems) or f"{len(before)} placeholder(s) preserved"
+    return GateResult("placeholders", not problems, detail, {"lost": lost, "added": added})
+
+
+def size_gate(current: str, candidate: str, settings: GateSettings) -> GateResult:
+    size = len(current)
+    new_size = len(candidate) if candidate.strip() else 0  # blank counts as empty
+    low = int(size * settings.min_size_ratio)
+    high = max(int(size * settings.max_size_ratio), size + settings.max_growth_chars)
+    passed = 0 < new_size and low <= new_size <= high
+    detail = f"{size} -> {new_size} characters (allowed {low}-{high})"
+    return GateResult("size", passed, detail, {"before": size, "after": new_size,
+                                               "min": low, "max": high})
+
+
+def score_gate(before: dict[str, float], after: dict[str, float], tolerance: float) -> GateResult:
+    worse = [
+        f"{name} {before[name]:.1f} -> {after[name]:.1f}"
+        for name in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER)
+        if _loss(name, before[name], after[name]) > tolerance
+    ]
+    improved = after["overall"] > before["overall"]
+    problems = [f"worse beyond {tolerance:g} points: {', '.join(worse)}"] if worse else []
+    if not improved:
+        problems.append(f"overall not better ({before['overall']:.1f} -> {after['overall']:.1f})")
+    detail = "; ".join(problems) or f"overall {before['overall']:.1f} -> {after['overall']:.1f}"
+    return GateResult("scores", not problems, detail,
+                      {"before": before, "after": after, "tolerance": tolerance})
+
+
+def static_gates(
+    current: str,
+    candidate: str,
+    before: dict[str, float],
+    after: dict[str, float],
+    settings: GateSettings,
+) -> list[GateResult]:
+    """Every gate that costs nothing, in the order they are shown."""
+    return [
+        placeholder_gate(current, candidate),
+        size_gate(current, candidate, settings),
+        score_gate(before, after, settings.tolerance),
+    ]
+
+
+def _loss(name: str, before: float, after: float) -> float:
+    return after - before if name in LOWER_IS_BETTER else before - after

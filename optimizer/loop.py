@@ -1,0 +1,375 @@
+"""The critique loop behind ``promptloop optimize``: :class:`AgentPromptOptimizer`.
+
+One run, :meth:`AgentPromptOptimizer.propose`:
+
+1. read the agent's current prompt and its commit sha (prompt_repo);
+2. the agent's failure cases over ``days`` (tracker); when the replay gate can run, the
+   newest third of them (and the successes of that window) are held out from the critic
+   and judged by the gate instead: walk-forward, the critic never sees what judges it;
+3. analyzer scores and findings, and the analysis findings (calibration, inconsistencies)
+   when ``tracker.analysis`` exists;
+4. per round (``rounds`` rounds, run concurrently up to ``concurrency``): the critic call,
+   the patch, and on a patch or format error the error sent back (at most ``max_repairs``
+   times); then the gates (optimizer/gates.py, then the replay gate on what passed them).
+   Extra rounds are independent attempts (a marker in the request, a warmer temperature);
+   the best candidate is the one with the highest analyzer overall among those passing
+   every gate.
+
+The ``heuristic`` engine replaces step 4 with the analyzer's offline rewrite
+(``optimizer.suggest.heuristic_rewrite``): no key, no network. The engine defaults to
+``llm`` when an LLM is configured, else ``heuristic``.
+
+Then the caller decides: :meth:`~AgentPromptOptimizer.apply` (one commit through
+PromptRepo, optionally on a new branch and pushed) or :meth:`~AgentPromptOptimizer.record`
+(a rejected or dry run). Every run leaves exactly one ``optimization_runs`` row: a run that
+fails records an ``error`` row and re-raises. Progress goes to ``on_progress`` (one line
+per step, possibly from worker threads); the library never prints.
+
+Settings come from the ``[optimize]`` table of promptloop.toml: ``temperature`` (0.2),
+``max_repairs`` (2), ``concurrency`` (4), ``max_cases`` (20) and the gate thresholds of
+:class:`optimizer.gates.GateSettings`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from agents.errors import AgentError
+from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
+from optimizer.errors import CriticFailed, CritiqueFormatError, OptimizerError, UnknownEngine
+from optimizer.gates import GateSettings, static_gates
+from optimizer.proposal import (
+    SCORE_KEYS,
+    Candidate,
+    Proposal,
+    commit_subject,
+    commit_trailers,
+    split_walk_forward,
+)
+from prompt_repo.config import Workspace
+from prompt_repo.errors import PromptRepoError
+from tracker.errors import TrackerError
+
+__all__ = ["AgentPromptOptimizer", "ENGINES"]
+
+ENGINES = ("llm", "heuristic")
+RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
+LATER_ROUND_TEMPERATURE = 0.7
+
+Progress = Callable[[str], None]
+
+
+class AgentPromptOptimizer:
+    """Propose a gated prompt change for one agent; apply it as a commit or record why not."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        repo: Any = None,
+        tracker: Any = None,
+        client: Any = None,
+        use_cache: bool = True,
+        on_progress: Progress | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self._repo, self._tracker, self._client = repo, tracker, client
+        self.use_cache = use_cache
+        self.progress: Progress = on_progress or (lambda message: None)
+        section = workspace.section("optimize")
+        self.gate_settings = GateSettings.from_section(section)
+        self.temperature = float(section.get("temperature", 0.2))
+        self.max_repairs = int(section.get("max_repairs", 2))
+        self.concurrency = max(1, int(section.get("concurrency", 4)))
+        self.max_cases = int(section.get("max_cases", 20))
+        self._replay: Callable[..., Any] | None = None
+        self._owned: list[Any] = []  # what this object built, hence closes
+
+    # -- collaborators, built on first use ------------------------------------------------
+
+    @property
+    def repo(self) -> Any:
+        if self._repo is None:
+            from prompt_repo import PromptRepo
+
+            self._repo = PromptRepo(self.workspace)
+            self._owned.append(self._repo)
+        return self._repo
+
+    @property
+    def tracker(self) -> Any:
+        if self._tracker is None:
+            from tracker import DecisionTracker
+
+            self._tracker = DecisionTracker(self.workspace.database_url)
+            self._owned.append(self._tracker)
+        return self._tracker
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from agents.llm import LLMClient
+
+            self._client = LLMClient(self.workspace.llm,
+                                     cache_dir=self.workspace.state_dir / "llm-cache",
+                                     use_cache=self.use_cache)
+        return self._client
+
+    def close(self) -> None:
+        """Release the git helper processes and database connections this object opened."""
+        while self._owned:
+            self._owned.pop().close()
+
+    def default_engine(self) -> str:
+        return "llm" if self.workspace.llm.configured else "heuristic"
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def propose(
+        self,
+        agent: str,
+        *,
+        days: int = 30,
+        rounds: int = 1,
+        engine: str | None = None,
+        until: datetime | None = None,
+    ) -> Proposal:
+        """Run the loop up to the gated candidates; writes nothing but an error row."""
+        engine = engine or self.default_engine()
+        self._check_engine(engine, rounds)
+        proposal = Proposal(
+            run_id=uuid.uuid4().hex[:16], agent=agent, engine=engine,
+            model=self.workspace.llm.model if engine == "llm" else None,
+            days=days, started=datetime.now(UTC),
+        )
+        try:
+            self._gather(proposal, until)
+            if engine == "heuristic":
+                proposal.candidates = [self._heuristic(proposal)]
+            else:
+                proposal.candidates = self._rounds(proposal, rounds)
+        except RUN_ERRORS as exc:
+            self._record_error(proposal, exc)
+            raise
+        finally:
+            proposal.usage = self._usage()
+        return proposal
+
+    def apply(self, proposal: Proposal, *, branch: str | None = None, push: bool = False,
+              remote: str = "origin") -> str:
+        """Commit the best candidate (one commit with trailers), push it if asked, record."""
+        best = proposal.best
+        if best is None or best.text is None:
+            raise OptimizerError("nothing to apply: no candidate passed every gate")
+        if push and not branch:
+            raise OptimizerError("--push needs --branch: only a new branch is pushed")
+        message = f"{commit_subject(proposal.agent, best.diagnosis)}\n\n{best.diagnosis}".strip()
+        try:
+            sha = self.repo.apply(proposal.agent, best.text, message, base=proposal.base_sha,
+                                  trailers=commit_trailers(proposal, best), branch=branch)
+        except RUN_ERRORS as exc:
+            self._record_error(proposal, exc)
+            raise
+        try:
+            if push:
+                self.progress(f"Pushing {branch} to {remote}")
+                self.repo.push(branch, remote=remote)
+        except RUN_ERRORS as exc:
+            self._save(proposal.run_columns("applied", result_sha=sha,
+                                            error=f"push failed: {exc}"))
+            raise
+        self._save(proposal.run_columns("applied", result_sha=sha,
+                                        note=f"committed on branch {branch}" if branch else None))
+        return sha
+
+    def record(self, proposal: Proposal, status: str, note: str) -> str:
+        """Record a run that applied nothing: ``rejected`` or ``dry-run``, with the reason."""
+        if status not in ("rejected", "dry-run"):
+            raise OptimizerError(f"record() takes rejected or dry-run, not {status!r}")
+        return self._save(proposal.run_columns(status, note=note))
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _gather(self, proposal: Proposal, until: datetime | None) -> None:
+        from optimizer.analyzer import analyze
+
+        agent = proposal.agent
+        self.progress(f"Reading {agent}'s prompt")
+        version = self.repo.read(agent)
+        proposal.base_sha, proposal.path, proposal.current = version.sha, version.path, version.text
+        self.progress("Scoring the prompt")
+        analysis = analyze(version.text)
+        proposal.scores_before = scores_of(analysis)
+        proposal.analyzer_findings = finding_lines(analysis.findings)
+        self._cases(proposal, until)
+        proposal.findings = self._performance_findings(agent, proposal.days, until)
+
+    def _cases(self, proposal: Proposal, until: datetime | None) -> None:
+        """The failure cases, split walk-forward when the replay gate can judge the newest."""
+        self.progress(f"Loading failure cases of the last {proposal.days} days")
+        failures = self.tracker.failure_cases(proposal.agent, days=proposal.days,
+                                              limit=self.max_cases, until=until)
+        self._replay, reason = self._replay_gate()
+        if self._replay is None or len(failures) < 2:
+            proposal.failures = list(failures)
+            proposal.notes.append(reason or "replay gate skipped: fewer than 2 failure cases")
+            return
+        shown, holdout = split_walk_forward(failures, [])
+        assert holdout is not None  # two failures or more always hold one out
+        # Only the successes of the held-out window: the critic saw nothing of it either.
+        window = (until or datetime.now(UTC)) - holdout.since + timedelta(minutes=1)
+        successes = self.tracker.success_cases(proposal.agent, days=window / timedelta(days=1),
+                                               limit=self.max_cases, until=until)
+        holdout.successes = [c for c in successes if c.timestamp >= holdout.since]
+        proposal.failures, proposal.holdout = shown, holdout
+        proposal.notes.append(f"walk-forward: {holdout.describe()}")
+
+    def _heuristic(self, proposal: Proposal) -> Candidate:
+        from optimizer.suggest import heuristic_rewrite
+
+        self.progress("Rewriting with the heuristic engine")
+        rewrite = heuristic_rewrite(proposal.current)
+        if not rewrite.changed:
+            return Candidate(round=1, diagnosis="The heuristic rewrite found nothing to change.")
+        listed = "\n".join(f"- {suggestion}" for suggestion in rewrite.suggestions)
+        candidate = Candidate(round=1, diagnosis=f"Heuristic rewrite\n\n{listed}".strip(),
+                              diff=rewrite.diff)
+        self._judge(proposal, candidate, rewrite.text)
+        return candidate
+
+    def _rounds(self, proposal: Proposal, rounds: int) -> list[Candidate]:
+        if not proposal.failures:
+            proposal.notes.append("no failure cases to show the critic: no LLM call made")
+            return [Candidate(round=1, diagnosis=f"No failure cases in the last "
+                              f"{proposal.days} days: the critic was not asked.")]
+        workers = min(rounds, self.concurrency)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(self._round, proposal, n) for n in range(1, rounds + 1)]
+            try:
+                candidates = [future.result() for future in futures]
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        if all(c.error for c in candidates):
+            raise CriticFailed("no usable diff: " + "; ".join(
+                f"round {c.round}: {c.error}" for c in candidates))
+        return candidates
+
+    def _round(self, proposal: Proposal, number: int) -> Candidate:
+        """One critic conversation: ask, patch, send errors back (bounded), then judge."""
+        from optimizer.patch import PatchError
+
+        messages = critic_messages(
+            proposal.agent, proposal.current, proposal.scores_before or {},
+            proposal.analyzer_findings, proposal.findings, proposal.failures, attempt=number)
+        temperature = self.temperature if number == 1 else LATER_ROUND_TEMPERATURE
+        candidate = Candidate(round=number)
+        while True:
+            self.progress(f"Round {number}: asking the critic ({self.workspace.llm.model})"
+                          + (f", repair {candidate.repairs}" if candidate.repairs else ""))
+            answer = self.client.chat(messages, temperature=temperature)
+            try:
+                text = _patched(proposal.current, answer.text, candidate)
+            except (CritiqueFormatError, PatchError) as exc:
+                if candidate.repairs >= self.max_repairs:
+                    candidate.error = (f"no applicable diff after {candidate.repairs} "
+                                       f"repair(s): {exc}")
+                    return candidate
+                candidate.repairs += 1
+                messages = [*messages, {"role": "assistant", "content": answer.text},
+                            repair_message(str(exc))]
+                continue
+            if text is not None:
+                self._judge(proposal, candidate, text)
+            return candidate
+
+    def _judge(self, proposal: Proposal, candidate: Candidate, text: str) -> None:
+        from optimizer.analyzer import analyze
+
+        self.progress(f"Round {candidate.round}: checking the gates")
+        candidate.text = text
+        candidate.scores = scores_of(analyze(text))
+        candidate.gates = static_gates(proposal.current, text, proposal.scores_before or {},
+                                       candidate.scores, self.gate_settings)
+        holdout = proposal.holdout
+        if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
+            return
+        self.progress(f"Round {candidate.round}: replaying {len(holdout.failures)} failure(s) "
+                      f"and {len(holdout.successes)} success(es) held out")
+        candidate.gates.append(self._replay(
+            self.client, self.workspace, proposal.agent, text, proposal.current,
+            holdout.failures, holdout.successes, margin=self.gate_settings.replay_margin))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _check_engine(self, engine: str, rounds: int) -> None:
+        if engine not in ENGINES:
+            raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        if engine == "llm" and not self.workspace.llm.configured:
+            raise UnknownEngine("the llm engine needs an endpoint: set OPENAI_API_KEY or "
+                                "OPENAI_BASE_URL (or [llm] in promptloop.toml), or use "
+                                "--engine heuristic")
+        if rounds < 1:
+            raise OptimizerError("rounds must be at least 1")
+
+    def _replay_gate(self) -> tuple[Callable[..., Any] | None, str | None]:
+        if not self.workspace.llm.configured:
+            return None, "replay gate skipped: no LLM configured to replay the agent"
+        try:
+            from optimizer.replay_gate import replay_gate
+        except ModuleNotFoundError as exc:
+            if exc.name != "optimizer.replay_gate":
+                raise
+            return None, "replay gate not available in this installation"
+        return replay_gate, None
+
+    def _performance_findings(self, agent: str, days: int, until: datetime | None) -> list[str]:
+        try:
+            from tracker.analysis import agent_findings
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("tracker.analysis",):
+                raise
+            return []
+        self.progress("Reading the calibration and consistency findings")
+        return list(agent_findings(self.tracker.engine, agent, days=days, until=until))
+
+    def _usage(self) -> dict[str, int]:
+        if self._client is None:
+            return {"calls": 0, "cached_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        usage = self._client.usage
+        return {key: int(value) for key, value in asdict(usage).items()}
+
+    def _record_error(self, proposal: Proposal, exc: Exception) -> None:
+        proposal.usage = self._usage()
+        try:
+            self._save(proposal.run_columns("error", error=str(exc)))
+        except TrackerError:
+            pass  # the tracker itself is what failed; the original error is the one to show
+
+    def _save(self, columns: dict[str, Any]) -> str:
+        return str(self.tracker.record_optimization_run(**columns))
+
+
+def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
+    """The prompt with the answer's diff applied (None: no change proposed); the diagnosis
+    and diff are kept on ``candidate``. Raises CritiqueFormatError or PatchError."""
+    from optimizer.patch import apply_unified_diff
+
+    critique = parse_critique(answer)
+    candidate.diagnosis, candidate.diff = critique.diagnosis, critique.diff
+    if critique.diff is None:
+        return None
+    text = apply_unified_diff(current, critique.diff)
+    if text == current:
+        raise CritiqueFormatError("the diff changes nothing in the prompt.")
+    return text
+
+
+def scores_of(analysis: Any) -> dict[str, float]:
+    """The four analyzer scores, rounded to what is shown (the gates judge these values)."""
+    return {key: round(float(getattr(analysis, key)), 1) for key in SCORE_KEYS}
