@@ -9,6 +9,14 @@ from typing import Any
 
 _EXPORTS = {
     "DecisionTracker": "tracker.store",
+    "DecisionRecord": "tracker.store",
+    "Case": "tracker.failures",
+    "connect": "tracker.db",
+    "upgrade_notice": "tracker.db",
+    "read_transaction": "tracker.db",
+    "write_transaction": "tracker.db",
+    "resolve_outcomes": "tracker.resolve",
+    "ResolveReport": "tracker.resolve",
 }
 __all__ = list(_EXPORTS)
 

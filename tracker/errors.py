@@ -1,7 +1,12 @@
 """Errors of the decision tracker.
 
 TrackerError
-└── ValidationError   a decision, outcome or metric was refused; nothing was written
+├── ValidationError   a decision, outcome or metric was refused; nothing was written
+│   └── UnknownDecisionError   an outcome names a decision id that does not exist
+├── DatabaseError     the database cannot be opened, or a statement failed
+└── SchemaError       the database's schema is unknown, newer than this code, or foreign
+
+``tracker.prices.PriceDataError`` (a bad price file) is a TrackerError too.
 """
 
 
@@ -11,3 +16,15 @@ class TrackerError(Exception):
 
 class ValidationError(TrackerError):
     """Input was refused before anything was written."""
+
+
+class UnknownDecisionError(ValidationError):
+    """An outcome or lookup named a decision id that is not in the database."""
+
+
+class DatabaseError(TrackerError):
+    """The database could not be opened or a statement failed."""
+
+
+class SchemaError(TrackerError):
+    """The database's schema cannot be used or upgraded by this version of promptloop."""

@@ -8,7 +8,8 @@ version and replayed: ``decisions.context`` (what the agents saw), ``decisions.p
 
 Timestamps are timezone-aware and stored in UTC (:class:`UTCDateTime`); confidence is a
 probability in [0, 1]. ``agent_outputs.timestamp`` repeats the decision's timestamp so
-per-agent time windows are one index range scan. Schema changes go through the Alembic
+per-agent time windows are one index range scan. A JSON column holding None stores SQL
+NULL (not the JSON text ``null``), so ``IS NULL`` finds it. Schema changes go through the Alembic
 migrations in ``tracker/migrations``, never by editing these classes alone.
 """
 
@@ -53,8 +54,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# SQL NULL for None, so "no context" is IS NULL rather than the JSON text 'null'.
+JSON_NULL = JSON(none_as_null=True)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON_NULL, list[str]: JSON_NULL}
 
 
 class Decision(Base):
@@ -70,9 +75,9 @@ class Decision(Base):
     reasoning: Mapped[str | None] = mapped_column(Text)
     market_condition: Mapped[str | None] = mapped_column(String(32))
     is_simulated: Mapped[bool] = mapped_column(default=False)
-    agent_types: Mapped[list[str]] = mapped_column(JSON, default=list)
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    prompt_versions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    agent_types: Mapped[list[str]] = mapped_column(JSON_NULL, default=list)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
+    prompt_versions: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
 
     __table_args__ = (
         CheckConstraint("action IN ('BUY', 'SELL', 'HOLD')", name="ck_decisions_action"),
@@ -102,6 +107,17 @@ class AgentOutput(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
+        CheckConstraint(
+            "action IS NULL OR action IN ('BUY', 'SELL', 'HOLD')", name="ck_agent_outputs_action"
+        ),
+        CheckConstraint(
+            "confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
+            name="ck_agent_outputs_confidence",
+        ),
+        CheckConstraint(
+            "error IS NOT NULL OR (action IS NOT NULL AND confidence IS NOT NULL)",
+            name="ck_agent_outputs_answer_or_error",
+        ),
         Index("ix_agent_outputs_agent_timestamp", "agent", "timestamp"),
         Index("ix_agent_outputs_decision_id", "decision_id"),
         Index("ix_agent_outputs_prompt_sha", "prompt_sha"),
@@ -116,7 +132,7 @@ class Outcome(Base):
     outcome_type: Mapped[str] = mapped_column(String(32))
     outcome_value: Mapped[float] = mapped_column(Float)
     timestamp: Mapped[datetime]
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
 
     # One outcome of a type per decision: what makes resolution idempotent.
     __table_args__ = (
@@ -151,10 +167,10 @@ class OptimizationRun(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     base_sha: Mapped[str | None] = mapped_column(String(40))
     result_sha: Mapped[str | None] = mapped_column(String(40))
-    scores_before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    scores_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    failure_case_ids: Mapped[list[str] | None] = mapped_column(JSON)
-    gates: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    scores_before: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
+    scores_after: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
+    failure_case_ids: Mapped[list[str] | None] = mapped_column(JSON_NULL)
+    gates: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
     llm_calls: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)

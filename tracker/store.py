@@ -1,0 +1,412 @@
+"""``DecisionTracker``: decisions with their agent outputs, outcomes, metrics, optimization runs.
+
+Each public method is one transaction (:func:`tracker.db.write_transaction` for writes:
+``BEGIN IMMEDIATE`` on SQLite, so concurrent writers queue on the busy timeout instead of
+failing). Input is checked by :mod:`tracker.validation` before the transaction opens, so a
+refused call writes nothing; the CHECK constraints of the schema are a second line.
+
+Inserts go through SQLAlchemy Core ``executemany`` (decision ids come back through
+``RETURNING`` in parameter order, "insertmanyvalues"), not ORM objects: bulk ingest is
+about as fast as raw ``sqlite3.executemany`` (benchmarks/bench_tracker.py).
+
+Reads return frozen records (:class:`DecisionRecord`, :class:`tracker.failures.Case`),
+never live ORM objects, so callers cannot write by accident.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+from tracker import validation as v
+from tracker.db import (
+    SchemaUpgrade,
+    connect,
+    insert_many,
+    read_transaction,
+    upgrade_notice,
+    write_transaction,
+)
+from tracker.errors import DatabaseError, UnknownDecisionError, ValidationError
+from tracker.models import AgentOutput, Decision, OptimizationRun, Outcome, PerformanceMetric
+from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
+
+DECISIONS = cast(sa.Table, Decision.__table__)
+OUTPUTS = cast(sa.Table, AgentOutput.__table__)
+OUTCOMES = cast(sa.Table, Outcome.__table__)
+METRICS = cast(sa.Table, PerformanceMetric.__table__)
+RUNS = cast(sa.Table, OptimizationRun.__table__)
+if TYPE_CHECKING:
+    from tracker.failures import Case
+
+_DECISION_COLUMNS = [c for c in DECISIONS.c if c.name != "id"]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A stored decision. ``outputs`` (agent outputs, one dict each) is None when the query
+    did not load them; ``outcomes`` maps outcome_type to {id, value, timestamp, details}."""
+
+    id: int
+    session_id: str
+    symbol: str
+    timestamp: datetime
+    action: str
+    confidence: float
+    risk_level: str | None
+    reasoning: str | None
+    market_condition: str | None
+    is_simulated: bool
+    agent_types: list[str]
+    context: dict[str, Any] | None
+    prompt_versions: dict[str, Any] | None
+    outputs: list[dict[str, Any]] | None
+    outcomes: dict[str, dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+class DecisionTracker:
+    """The tracker on one database (opened, and upgraded if old, by :func:`tracker.db.connect`)."""
+
+    def __init__(self, database_url: str | None = None, *, engine: Engine | None = None) -> None:
+        if engine is None:
+            if database_url is None:
+                raise ValueError("DecisionTracker needs a database_url or an engine")
+            engine = connect(database_url)
+        self.engine = engine
+
+    @property
+    def upgrade_notice(self) -> SchemaUpgrade | None:
+        """The schema upgrade made when this database was opened, if any."""
+        return upgrade_notice(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- decisions --------------------------------------------------------------------
+
+    def track_decision(
+        self,
+        *,
+        session_id: str,
+        symbol: str,
+        timestamp: datetime,
+        action: str,
+        confidence: float,
+        risk_level: str | None = None,
+        reasoning: str | None = None,
+        market_condition: str | None = None,
+        is_simulated: bool = False,
+        agent_types: Sequence[str] | None = None,
+        context: Mapping[str, Any] | None = None,
+        prompt_versions: Mapping[str, str] | None = None,
+        agent_outputs: Iterable[Mapping[str, Any]] = (),
+    ) -> int:
+        """Record one decision with its agent outputs; returns its id."""
+        fields = dict(locals())
+        del fields["self"]
+        return self._insert([v.decision_rows(fields)])[0]
+
+    def track_decisions(self, decisions: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Record many decisions in one transaction (all or nothing); ids in input order."""
+        with _gc_paused():
+            return self._insert([v.decision_rows(item, f"item {n}")
+                                 for n, item in enumerate(decisions, start=1)])
+
+    def track_records(self, records: Sequence[tuple[str, Any]]) -> list[int]:
+        """Like :meth:`track_decisions` for (where, record) pairs from
+        :func:`tracker.validation.parse_records`: errors name the line or item."""
+        with _gc_paused():
+            return self._insert([v.decision_rows(item, where) for where, item in records])
+
+    def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[int]:
+        if not rows:
+            return []
+        with self._writing() as conn:
+            ids = self._insert_decisions(conn, [decision for decision, _ in rows])
+            outputs = [output for _, decision_outputs in rows for output in decision_outputs]
+            owners = [i for i, (_, outs) in zip(ids, rows, strict=True) for _ in outs]
+            insert_many(conn, OUTPUTS, outputs, {"decision_id": owners})
+        return ids
+
+    @staticmethod
+    def _insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        if len(rows) == 1:
+            statement = DECISIONS.insert().returning(DECISIONS.c.id)
+            return [conn.execute(statement, rows[0]).scalar_one()]
+        if conn.dialect.name == "sqlite":
+            # The write lock is held since BEGIN IMMEDIATE: the next ids are ours to give.
+            first = conn.execute(sa.select(sa.func.max(DECISIONS.c.id))).scalar() or 0
+            ids = list(range(first + 1, first + 1 + len(rows)))
+            insert_many(conn, DECISIONS, rows, {"id": ids})
+            return ids
+        statement = DECISIONS.insert().returning(DECISIONS.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(statement, rows).scalars())
+
+    # --- outcomes and metrics ---------------------------------------------------------
+
+    def track_decision_outcome(
+        self,
+        decision_id: int,
+        outcome_type: str,
+        outcome_value: float,
+        details: Mapping[str, Any] | None = None,
+        *,
+        timestamp: datetime | None = None,
+    ) -> int:
+        """Record the outcome of a decision (one per decision and type); returns its id."""
+        if isinstance(decision_id, bool) or not isinstance(decision_id, int):
+            raise ValidationError(f"decision id must be an integer, got {decision_id!r}")
+        row = {
+            "decision_id": decision_id,
+            "outcome_type": v.text(outcome_type, "outcome", "outcome_type", max_length=32),
+            "outcome_value": v.number_value(outcome_value, "outcome", "outcome_value"),
+            "details": v.optional_object(details, "outcome", "details"),
+            "timestamp": _now() if timestamp is None
+            else v.aware_datetime(timestamp, "outcome", "timestamp"),
+        }
+        with self._writing() as conn:
+            self._require_decision(conn, decision_id)
+            if conn.execute(
+                sa.select(OUTCOMES.c.id).where(
+                    OUTCOMES.c.decision_id == decision_id,
+                    OUTCOMES.c.outcome_type == row["outcome_type"],
+                )
+            ).first():
+                raise ValidationError(
+                    f"decision {decision_id} already has an outcome of type {outcome_type!r}"
+                )
+            return int(conn.execute(OUTCOMES.insert().returning(OUTCOMES.c.id), row).scalar_one())
+
+    def record_metric(
+        self,
+        agent_type: str,
+        metric_name: str,
+        metric_value: float,
+        start_date: datetime,
+        end_date: datetime,
+        timestamp: datetime | None = None,
+    ) -> int:
+        """Store one computed metric for an agent over [start_date, end_date]; returns its id."""
+        row = v.metric_row(dict(locals()), "metric")
+        with self._writing() as conn:
+            return int(conn.execute(METRICS.insert().returning(METRICS.c.id), row).scalar_one())
+
+    def record_metrics(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Store many metrics in one transaction (dicts with record_metric's arguments)."""
+        checked = [v.metric_row(row, f"metric {n}") for n, row in enumerate(rows, start=1)]
+        if checked:
+            with self._writing() as conn:
+                conn.execute(METRICS.insert(), checked)
+
+    def record_optimization_run(self, **columns: Any) -> str:
+        """Store one optimization run (the columns of ``optimization_runs`` except id);
+        ``run_id`` and ``timestamp`` are made when missing. Returns the run_id."""
+        row = v.optimization_run_row(columns, [c.name for c in RUNS.c if c.name != "id"])
+        with self._writing() as conn:
+            conn.execute(RUNS.insert(), row)
+        return str(row["run_id"])
+
+    def optimization_runs(self, agent: str | None = None, limit: int | None = None) -> list[dict]:
+        """Stored optimization runs, newest first."""
+        query = sa.select(RUNS).order_by(RUNS.c.timestamp.desc(), RUNS.c.id.desc()).limit(limit)
+        if agent is not None:
+            query = query.where(RUNS.c.agent == agent)
+        with self._reading() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # --- reads ------------------------------------------------------------------------
+
+    def decisions(
+        self,
+        agent: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[DecisionRecord]:
+        """Decisions, newest first, with their agent outputs and outcomes. ``agent`` keeps
+        the decisions that agent answered (or failed) in."""
+        query = self._window(sa.select(DECISIONS), symbol, since, until)
+        if agent is not None:
+            query = query.where(
+                sa.exists().where(OUTPUTS.c.decision_id == DECISIONS.c.id, OUTPUTS.c.agent == agent)
+            )
+        query = query.order_by(DECISIONS.c.timestamp.desc(), DECISIONS.c.id.desc()).limit(limit)
+        with self._reading() as conn:
+            return self._records(conn, list(conn.execute(query)), with_outputs=True)
+
+    def decision(self, decision_id: int) -> DecisionRecord:
+        """One decision with its outputs and outcomes; UnknownDecisionError if absent."""
+        with self._reading() as conn:
+            rows = list(conn.execute(sa.select(DECISIONS).where(DECISIONS.c.id == decision_id)))
+            if not rows:
+                raise UnknownDecisionError(f"no decision with id {decision_id}")
+            return self._records(conn, rows, with_outputs=True)[0]
+
+    def pending_outcomes(
+        self,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        *,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[DecisionRecord]:
+        """Decisions without an outcome of ``outcome_type``, oldest first (outputs not
+        loaded: ``outputs`` is None)."""
+        has_outcome = sa.exists().where(
+            OUTCOMES.c.decision_id == DECISIONS.c.id, OUTCOMES.c.outcome_type == outcome_type
+        )
+        query = self._window(sa.select(DECISIONS), symbol, since, until).where(~has_outcome)
+        query = query.order_by(DECISIONS.c.timestamp, DECISIONS.c.id).limit(limit)
+        with self._reading() as conn:
+            return self._records(conn, list(conn.execute(query)), with_outputs=False)
+
+    def failure_cases(
+        self,
+        agent: str,
+        days: float = 30,
+        limit: int | None = 20,
+        *,
+        until: datetime | None = None,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        band: float = DEFAULT_BAND,
+    ) -> list[Case]:
+        """The agent's most instructive failures in the window, worst first
+        (see :mod:`tracker.failures`)."""
+        from tracker.failures import select_cases
+
+        return select_cases(self, agent, days, limit, until, outcome_type, band, failures=True)
+
+    def success_cases(
+        self,
+        agent: str,
+        days: float = 30,
+        limit: int | None = 20,
+        *,
+        until: datetime | None = None,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        band: float = DEFAULT_BAND,
+    ) -> list[Case]:
+        """The agent's clearest correct calls in the window (for the replay gate)."""
+        from tracker.failures import select_cases
+
+        return select_cases(self, agent, days, limit, until, outcome_type, band, failures=False)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _writing(self) -> Any:
+        return _translated(write_transaction(self.engine), self.engine)
+
+    def _reading(self) -> Any:
+        return _translated(read_transaction(self.engine), self.engine)
+
+    @staticmethod
+    def _window(
+        query: sa.Select[Any], symbol: str | None, since: datetime | None, until: datetime | None
+    ) -> sa.Select[Any]:
+        if symbol is not None:
+            query = query.where(DECISIONS.c.symbol == symbol)
+        if since is not None:
+            query = query.where(DECISIONS.c.timestamp >= v.aware_datetime(since, "since"))
+        if until is not None:
+            query = query.where(DECISIONS.c.timestamp <= v.aware_datetime(until, "until"))
+        return query
+
+    @staticmethod
+    def _require_decision(conn: Connection, decision_id: int) -> None:
+        if conn.execute(sa.select(DECISIONS.c.id).where(DECISIONS.c.id == decision_id)).first():
+            return
+        raise UnknownDecisionError(f"no decision with id {decision_id}")
+
+    @staticmethod
+    def _records(conn: Connection, rows: list[Any], with_outputs: bool) -> list[DecisionRecord]:
+        ids = [row.id for row in rows]
+        outputs: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        outcomes: dict[int, dict[str, dict[str, Any]]] = {i: {} for i in ids}
+        for chunk in _chunks(ids, 500):
+            if with_outputs:
+                query = sa.select(OUTPUTS).where(OUTPUTS.c.decision_id.in_(chunk))
+                for row in conn.execute(query.order_by(OUTPUTS.c.id)):
+                    output = dict(row._mapping)
+                    del output["decision_id"], output["timestamp"]
+                    outputs[row.decision_id].append(output)
+            for row in conn.execute(sa.select(OUTCOMES).where(OUTCOMES.c.decision_id.in_(chunk))):
+                outcomes[row.decision_id][row.outcome_type] = {
+                    "id": row.id, "value": row.outcome_value,
+                    "timestamp": row.timestamp, "details": row.details,
+                }
+        return [
+            DecisionRecord(
+                **{c.name: getattr(row, c.name) for c in DECISIONS.c},
+                outputs=outputs[row.id] if with_outputs else None,
+                outcomes=outcomes[row.id],
+            )
+            for row in rows
+        ]
+
+
+class _translated:
+    """Turns database failures inside a transaction into TrackerErrors."""
+
+    def __init__(self, inner: Any, engine: Engine) -> None:
+        self.inner, self.engine = inner, engine
+
+    def __enter__(self) -> Connection:
+        try:
+            return self.inner.__enter__()
+        except DBAPIError as exc:
+            raise DatabaseError(f"cannot use the database: {exc.orig}") from exc
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        try:
+            return bool(self.inner.__exit__(*exc_info))
+        except IntegrityError as exc:
+            raise ValidationError(f"refused by the database: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise DatabaseError(f"database error: {exc.orig}") from exc
+        except StatementError as exc:  # a value the column type cannot store
+            raise ValidationError(f"cannot store a value: {exc.orig}") from exc
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a bulk ingest: it makes millions of short-lived
+    containers and no cycles, and the collector's passes over them cost ~10% of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
