@@ -1,0 +1,246 @@
+"""Headline metrics and their breakdowns, from one GROUP BY per block.
+
+The database groups a block's calls by (agent, market condition, prompt sha, period,
+confidence bin, action, right or wrong) and returns, per group, the count and the sums of
+confidence, squared confidence and outcome; Python folds the right/wrong key back into
+counts, squared error and realized return (:func:`fetch_cells`). That is some thousands of
+rows per agent for a month of any volume, and every breakdown (by condition, by prompt
+version, over time, the reliability table, and the crossings the suggestions need) is a sum
+of those rows in Python (:func:`rollup`): one scan of the data instead of one per breakdown.
+
+A :class:`Tally` holds such sums; its ratios are None when their denominator is zero.
+Calls whose agent failed (no action) are counted as ``errors`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tracker.analysis import sql
+from tracker.rules import ACTIONS
+
+Z95 = 1.959964
+UNKNOWN = "unknown"  # the key of a missing market condition or prompt sha
+
+
+class Cell(NamedTuple):
+    agent: str | None
+    condition: str | None
+    sha: str | None
+    period: str
+    bin: int | None
+    action: str | None
+    decisions: int
+    with_outcome: int
+    correct: int
+    conf_sum: float
+    conf_out_sum: float
+    sq_err_sum: float
+    return_sum: float
+
+
+@dataclass(slots=True)
+class Tally:
+    decisions: int = 0
+    with_outcome: int = 0
+    correct: int = 0
+    conf_sum: float = 0.0
+    conf_out_sum: float = 0.0  # confidence summed over the calls with an outcome
+    sq_err_sum: float = 0.0
+    return_sum: float = 0.0
+    actions: dict[str, int] = field(default_factory=dict)
+
+    def add(self, cell: Cell) -> None:
+        self.decisions += cell.decisions
+        self.with_outcome += cell.with_outcome
+        self.correct += cell.correct
+        self.conf_sum += cell.conf_sum
+        self.conf_out_sum += cell.conf_out_sum
+        self.sq_err_sum += cell.sq_err_sum
+        self.return_sum += cell.return_sum
+        if cell.action is not None:
+            self.actions[cell.action] = self.actions.get(cell.action, 0) + cell.decisions
+
+    def _per_outcome(self, total: float) -> float | None:
+        return total / self.with_outcome if self.with_outcome else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return self._per_outcome(self.correct)
+
+    @property
+    def brier(self) -> float | None:
+        return self._per_outcome(self.sq_err_sum)
+
+    @property
+    def avg_return(self) -> float | None:
+        return self._per_outcome(self.return_sum)
+
+    @property
+    def confidence_when_resolved(self) -> float | None:
+        return self._per_outcome(self.conf_out_sum)
+
+    @property
+    def mean_confidence(self) -> float | None:
+        return self.conf_sum / self.decisions if self.decisions else None
+
+
+def fetch_cells(
+    conn: Connection,
+    *,
+    agent: bool,
+    window: sql.Window,
+    outcome_type: str,
+    band: float,
+    agents: list[str] | None = None,
+    weekly: bool = False,
+) -> list[Cell]:
+    """The grouped calls of the agents' block (``agent=True``) or of the final decisions."""
+    table = sql.OUTPUTS if agent else sql.DECISIONS
+    scan = sql.prefer_scan(conn, table, window, agents if agent else None)
+    c = sql.calls(agent, window, outcome_type, agents=agents, scan=scan).subquery()
+    dialect = conn.dialect.name
+    # Correctness is a key, not an aggregate: evaluated once per row, it turns the squared
+    # error and the realized return into sums of confidence and return (see _cell).
+    # Computed keys come first: SQLite would otherwise walk an index in agent order to save
+    # the sort, looking every row up (measured three times slower).
+    keys = [
+        sql.period(c.c.timestamp, dialect, weekly),
+        sql.confidence_bin(c.c.confidence, dialect),
+        c.c.action,
+        sql.correct(c.c.action, c.c.r, band),
+        c.c.market_condition,
+        c.c.prompt_sha,
+        c.c.agent,
+    ]
+    query = sa.select(
+        *keys,
+        sa.func.count(),
+        sa.func.sum(c.c.confidence),
+        sa.func.sum(c.c.confidence * c.c.confidence),
+        sa.func.sum(c.c.r),
+    ).group_by(*keys)
+    merged: dict[tuple[Any, ...], Cell] = {}
+    for row in conn.execute(query):
+        cell = _cell(*row)
+        key = cell[:6]
+        merged[key] = _merge(merged[key], cell) if key in merged else cell
+    return list(merged.values())
+
+
+_SIGN = {"BUY": 1.0, "SELL": -1.0, "HOLD": 0.0}
+
+
+def _cell(
+    period: str, bin_: int | None, action: str | None, ok: int | None, condition: str | None,
+    sha: str | None, agent: str | None, n: int, conf: float | None, conf2: float | None,
+    r: float | None,
+) -> Cell:
+    conf, conf2 = conf or 0.0, conf2 or 0.0
+    if ok is None:
+        return Cell(agent, condition, sha, period, bin_, action, n, 0, 0, conf, 0.0, 0.0, 0.0)
+    ok = int(ok)
+    # sum((c - ok)^2) = sum(c^2) - 2 ok sum(c) + n ok, as ok is 0 or 1 across the group
+    sq_err = conf2 - 2 * ok * conf + ok * n
+    realized = _SIGN.get(action or "", 0.0) * (r or 0.0)
+    return Cell(agent, condition, sha, period, bin_, action, n, n, ok * n, conf, conf,
+                max(sq_err, 0.0), realized)
+
+
+def _merge(a: Cell, b: Cell) -> Cell:
+    return a._replace(**{f: getattr(a, f) + getattr(b, f) for f in Cell._fields[6:]})
+
+
+def rollup(cells: Iterable[Cell], key: Callable[[Cell], Hashable]) -> dict[Any, Tally]:
+    """Sum the cells that share ``key(cell)``; calls without an action are left out."""
+    tallies: dict[Any, Tally] = {}
+    for cell in cells:
+        if cell.action is None:
+            continue
+        k = key(cell)
+        tally = tallies.get(k)
+        if tally is None:
+            tally = tallies[k] = Tally()
+        tally.add(cell)
+    return tallies
+
+
+def total(cells: Iterable[Cell]) -> Tally:
+    return rollup(cells, lambda _: None).get(None, Tally())
+
+
+def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float] | tuple[None, None]:
+    """The Wilson score interval of a proportion (95% by default); (None, None) for n=0."""
+    if n == 0:
+        return None, None
+    p = correct / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def r4(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def headline(tally: Tally) -> dict[str, Any]:
+    return {
+        "decisions": tally.decisions,
+        "with_outcome": tally.with_outcome,
+        "accuracy": r4(tally.accuracy),
+        "avg_return": r4(tally.avg_return),
+        "mean_confidence": r4(tally.mean_confidence),
+    }
+
+
+def by_market_condition(cells: list[Cell]) -> dict[str, dict[str, Any]]:
+    tallies = rollup(cells, lambda c: c.condition or UNKNOWN)
+    return {
+        condition: {
+            **headline(tally),
+            "actions": {action: tally.actions.get(action, 0) for action in ACTIONS},
+        }
+        for condition, tally in sorted(tallies.items(), key=lambda kv: -kv[1].decisions)
+    }
+
+
+def by_prompt_version(
+    cells: list[Cell], version_name: Callable[[str], str | None] | None = None
+) -> dict[str, dict[str, Any]]:
+    """sha -> metrics with a 95% Wilson interval, in the order the versions were first used."""
+    tallies = rollup(cells, lambda c: c.sha or UNKNOWN)
+    periods = rollup(cells, lambda c: (c.sha or UNKNOWN, c.period))
+    first = {sha: min(p for s, p in periods if s == sha) for sha in tallies}
+    last = {sha: max(p for s, p in periods if s == sha) for sha in tallies}
+    out = {}
+    for sha in sorted(tallies, key=lambda s: (first[s], last[s], s)):
+        tally = tallies[sha]
+        low, high = wilson(tally.correct, tally.with_outcome)
+        name = version_name(sha) if version_name and sha != UNKNOWN else None
+        out[sha] = {
+            "version": name or (sha[:7] if sha != UNKNOWN else UNKNOWN),
+            **headline(tally),
+            "ci_low": r4(low),
+            "ci_high": r4(high),
+            "brier": r4(tally.brier),
+            "first_seen": first[sha],
+            "last_seen": last[sha],
+        }
+    return out
+
+
+def over_time(cells: list[Cell]) -> list[dict[str, Any]]:
+    tallies = rollup(cells, lambda c: c.period)
+    return [{"period": p, **headline(tallies[p])} for p in sorted(tallies)]
+
+
+def errors(cells: Iterable[Cell]) -> int:
+    """Calls that failed (an agent error recorded instead of an answer)."""
+    return sum(cell.decisions for cell in cells if cell.action is None)

@@ -1,0 +1,256 @@
+"""``analyze_performance``: the whole report as one JSON-ready dict, and stored metrics.
+
+The dict is exactly what ``promptloop analyze --json`` prints (schema in docs/analysis.md;
+its core is fixed by DESIGN.md). The work is one GROUP BY over the agents' calls, one over
+the final decisions, and per block the fetch of the calls the inconsistency checks need.
+The agents' GROUP BY, the longest query, runs on a second connection in a worker thread
+while the main thread does the rest (the database works outside the GIL): on a million
+decisions that takes the wall time from the sum of the two to about the longer one. Each
+side reads in one transaction; the two may see a decision recorded in between, which moves
+nothing that matters in a report over days.
+
+The metrics of the run are then written to ``performance_metrics`` in one write
+transaction, stamped with the window, so trends can be queried later (``agent_type`` is the
+agent's name, or ``overall`` for the team).
+
+``agent_findings`` reduces one agent's block to short factual lines for the optimizer's
+critic prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
+from tracker.db import read_transaction
+from tracker.errors import ValidationError
+from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
+
+OVERALL = "overall"
+WEEKLY_AFTER_DAYS = 62  # longer windows are reported per week
+CONTRADICTION_WINDOW_HOURS = 24.0
+MAX_CHECKED = 5_000  # BUY/SELL calls per block the inconsistency checks read, newest first
+MAX_LISTED = 20  # findings listed per kind (all are counted)
+
+VersionNames = Callable[[str, str], str | None]  # (agent, sha) -> "v3", or None
+
+
+def analyze_performance(
+    engine: Engine,
+    agents: list[str] | None = None,
+    days: int = 30,
+    *,
+    until: datetime | None = None,
+    outcome_type: str = DEFAULT_OUTCOME_TYPE,
+    band: float = DEFAULT_BAND,
+    store_metrics: bool = True,
+    version_names: VersionNames | None = None,
+    window_hours: float = CONTRADICTION_WINDOW_HOURS,
+    max_checked: int = MAX_CHECKED,
+    max_listed: int = MAX_LISTED,
+) -> dict[str, Any]:
+    """Analyze the ``days`` before ``until`` (default: now) for ``agents`` (None: every agent
+    with calls in the window) and for the team's final decisions."""
+    window = _window(days, until)
+    if band < 0 or window_hours <= 0 or max_checked < 0 or max_listed < 0:
+        raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
+    weekly = days > WEEKLY_AFTER_DAYS
+    common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
+                                  weekly=weekly)
+    final, calls, checks = _gather(engine, agents, common, window_hours, max_checked, max_listed)
+    names = [name for name in checks if name is not None]
+    per_agent: dict[str, list[metrics.Cell]] = {name: [] for name in names}
+    for cell in calls:
+        if cell.agent in per_agent:
+            per_agent[cell.agent].append(cell)
+    report = {
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "parameters": {
+            "days": days, "outcome_type": outcome_type, "band": band,
+            "period": "week" if weekly else "day", "contradiction_window_hours": window_hours,
+            "max_checked": max_checked,
+        },
+        OVERALL: _block(None, final, checks[None], None),
+        "agents": {
+            name: _block(name, per_agent[name], checks[name], version_names) for name in names
+        },
+    }
+    if store_metrics:
+        store(engine, report, window)
+    return report
+
+
+def _gather(
+    engine: Engine, agents: list[str] | None, common: dict[str, Any], window_hours: float,
+    max_checked: int, max_listed: int,
+) -> tuple[list[metrics.Cell], list[metrics.Cell], dict[str | None, _Checks]]:
+    """The final decisions' cells, the agents' cells and the checks per block (None: the
+    team), the agents' GROUP BY on a worker thread when the database allows it.
+
+    The main thread only queries until the worker is done, and runs the Python checks after:
+    run alongside, they would hold the GIL the worker needs for each of its result rows.
+    """
+    window = common["window"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_agent_cells, engine, agents, common) if _shareable(engine) else None
+        with read_transaction(engine) as conn:
+            final = metrics.fetch_cells(conn, agent=False, **common)
+            names = list(dict.fromkeys(agents)) if agents is not None else _agents_in(conn, window)
+            fetched = {
+                name: inconsistencies.fetch_calls(conn, window, name, max_checked)
+                if max_checked else []
+                for name in [None, *names]
+            }
+            calls = (metrics.fetch_cells(conn, agent=True, agents=agents, **common)
+                     if pending is None else None)
+        if pending is not None:
+            calls = pending.result()
+    checks = {
+        name: _Checks(*inconsistencies.find(rows, window_hours, max_listed), len(rows))
+        for name, rows in fetched.items()
+    }
+    return final, calls or [], checks
+
+
+def _agent_cells(engine: Engine, agents: list[str] | None, common: dict[str, Any]
+                 ) -> list[metrics.Cell]:
+    with read_transaction(engine) as conn:
+        return metrics.fetch_cells(conn, agent=True, agents=agents, **common)
+
+
+def _shareable(engine: Engine) -> bool:
+    """Whether a second connection sees the same database (not so for SQLite in memory)."""
+    return not isinstance(engine.pool, (SingletonThreadPool, StaticPool))
+
+
+def _agents_in(conn: Connection, window: sql.Window) -> list[str]:
+    outputs = sql.OUTPUTS
+    query = (
+        sa.select(outputs.c.agent).distinct()
+        .where(outputs.c.timestamp >= window.start, outputs.c.timestamp < window.end)
+        .order_by(outputs.c.agent)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _window(days: int, until: datetime | None) -> sql.Window:
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValidationError(f"days must be a whole number >= 1, got {days!r}")
+    end = datetime.now(UTC) if until is None else until
+    if end.tzinfo is None:
+        raise ValidationError("until must carry a time zone")
+    end = end.astimezone(UTC)
+    return sql.Window(end - timedelta(days=days), end)
+
+
+@dataclass(frozen=True)
+class _Checks:
+    listed: list[dict[str, Any]]
+    counts: dict[str, int]
+    checked: int
+
+
+def _block(
+    agent: str | None,
+    cells: list[metrics.Cell],
+    checks: _Checks,
+    version_names: VersionNames | None,
+) -> dict[str, Any]:
+    whole = metrics.total(cells)
+    directional = whole.actions.get("BUY", 0) + whole.actions.get("SELL", 0)
+    namer = (lambda sha: version_names(agent, sha)) if version_names and agent else None
+    block: dict[str, Any] = {
+        **metrics.headline(whole),
+        "errors": metrics.errors(cells),
+        "actions": {a: whole.actions.get(a, 0) for a in ("BUY", "SELL", "HOLD")},
+        "calibration": calibration.calibration(cells),
+        "by_market_condition": metrics.by_market_condition(cells),
+        "by_prompt_version": metrics.by_prompt_version(cells, namer) if agent else {},
+        "over_time": metrics.over_time(cells),
+        "inconsistencies": checks.listed,
+        "inconsistency_counts": checks.counts,
+        "inconsistency_scope": {"checked": checks.checked, "directional_calls": directional},
+    }
+    block["suggestions"] = suggestions.suggest(agent or "The team", cells, block)
+    if agent and not whole.decisions:
+        block["calibration"]["warnings"].insert(0, f"no calls by {agent} in the window")
+    return block
+
+
+def metric_rows(report: dict[str, Any], window: sql.Window) -> list[dict[str, Any]]:
+    """The rows a run stores in performance_metrics (None values are skipped)."""
+    blocks = {OVERALL: report[OVERALL], **report["agents"]}
+    now = datetime.now(UTC)
+    rows = []
+    for name, block in blocks.items():
+        values: dict[str, Any] = {
+            key: block[key] for key in
+            ("decisions", "with_outcome", "errors", "accuracy", "avg_return", "mean_confidence")
+        }
+        values["brier"] = block["calibration"]["brier"]
+        values["ece"] = block["calibration"]["ece"]
+        values["inconsistencies"] = sum(block["inconsistency_counts"].values())
+        for condition, part in block["by_market_condition"].items():
+            values[f"accuracy[market_condition={condition}]"] = part["accuracy"]
+        for sha, part in block["by_prompt_version"].items():
+            values[f"accuracy[prompt_sha={sha}]"] = part["accuracy"]
+        rows += [
+            {"agent_type": name, "metric_name": metric[:128], "metric_value": float(value),
+             "start_date": window.start, "end_date": window.end, "timestamp": now}
+            for metric, value in values.items() if value is not None
+        ]
+    return rows
+
+
+def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> None:
+    from tracker.store import DecisionTracker
+
+    DecisionTracker(engine=engine).record_metrics(metric_rows(report, window))
+
+
+def agent_findings(
+    engine: Engine,
+    agent: str,
+    days: int = 30,
+    *,
+    until: datetime | None = None,
+    outcome_type: str = DEFAULT_OUTCOME_TYPE,
+    band: float = DEFAULT_BAND,
+) -> list[str]:
+    """Short factual lines about one agent, for the critic LLM's prompt."""
+    report = analyze_performance(engine, [agent], days, until=until, outcome_type=outcome_type,
+                                 band=band, store_metrics=False)
+    return findings_lines(agent, report["agents"][agent], report[OVERALL], days)
+
+
+def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days: int) -> list[str]:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x * 100:.0f}%"
+
+    cal = block["calibration"]
+    lines = [
+        f"{agent}, last {days} days: {block['decisions']} calls, {block['with_outcome']} with "
+        f"an outcome, accuracy {pct(block['accuracy'])} (team's final decisions: "
+        f"{pct(team['accuracy'])}); Brier {cal['brier']}, ECE {cal['ece']}.",
+        f"Calibration: {cal['verdict']}.",
+        *(f"Warning: {w}." for w in cal["warnings"]),
+    ]
+    for condition, part in block["by_market_condition"].items():
+        lines.append(
+            f"In {condition} markets: {part['decisions']} calls, accuracy {pct(part['accuracy'])} "
+            f"(n={part['with_outcome']})."
+        )
+    counts = {k: n for k, n in block["inconsistency_counts"].items() if n}
+    if counts:
+        lines.append("Inconsistencies: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
+        lines += [f"- {item['detail']}" for item in block["inconsistencies"][:5]]
+    lines += [f"Suggestion: {s}" for s in block["suggestions"]]
+    return lines
