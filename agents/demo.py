@@ -180,7 +180,7 @@ def _analyze(workspace: Workspace, days: int, until: datetime) -> DemoStep:
     tracker = DecisionTracker(workspace.database_url)
     report = analyze_performance(tracker.engine, list(workspace.agents), days, until=until)
     agents = report.get("agents", {})
-    found = sum(len(block.get("inconsistencies") or []) for block in agents.values())
+    found = sum(sum(block["inconsistency_counts"].values()) for block in agents.values())
     return DemoStep(
         "analyze",
         f"Analyzed accuracy, calibration and consistency per agent: {found} inconsistencies,"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.tracker_cmds import open_tracker
 
 if TYPE_CHECKING:
     from optimizer.loop import AgentPromptOptimizer
@@ -66,19 +67,22 @@ def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str
     from optimizer.loop import AgentPromptOptimizer
 
     status = stderr.status("Starting")
-    optimizer = AgentPromptOptimizer(workspace(ctx, model=model), use_cache=not no_cache,
-                                     on_progress=lambda message: status.update(escape(message)))
-    try:
-        with status:
-            proposal = optimizer.propose(agent, days=days, rounds=rounds, engine=engine)
-        if not as_json:
-            _render(proposal)
-        result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push)
-    except Exception as exc:
-        _step_summary_error(agent, exc)
-        raise
-    finally:
-        optimizer.close()
+    with open_tracker(ctx) as tracker:
+        optimizer = AgentPromptOptimizer(
+            workspace(ctx, model=model), tracker=tracker, use_cache=not no_cache,
+            on_progress=lambda message: status.update(escape(message)),
+        )
+        try:
+            with status:
+                proposal = optimizer.propose(agent, days=days, rounds=rounds, engine=engine)
+            if not as_json:
+                _render(proposal)
+            result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push)
+        except Exception as exc:
+            _step_summary_error(agent, exc)
+            raise
+        finally:
+            optimizer.close()
     if as_json:
         print_json({**proposal.to_dict(), **result})
     else:

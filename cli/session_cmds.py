@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.tracker_cmds import open_tracker
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 MODEL_HELP = ("Model for every agent (default: each [agents.X] model, else [llm] model); handy"
@@ -139,13 +140,13 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
 
     from agents.backtest import parse_every, run_backtest
     from agents.session import make_client, market_from_spec
-    from tracker import DecisionTracker
 
     ws = workspace(ctx)
     step = parse_every(every)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())
-    with Progress(*columns, console=stderr, disable=as_json) as progress:
+    with open_tracker(ctx) as tracker, Progress(*columns, console=stderr,
+                                                 disable=as_json) as progress:
         task = progress.add_task(f"Backtesting {escape(symbol)}", total=None)
 
         def advance(done: int, total: int, _result: Any) -> None:
@@ -156,7 +157,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
                 ws, symbol, _utc(start), _utc(end), every=step,
                 market=market_from_spec(source, symbol, timeframe),
                 client=make_client(ws, use_cache=not no_cache),
-                tracker=DecisionTracker(ws.database_url), concurrency=concurrency,
+                tracker=tracker, concurrency=concurrency,
                 horizon=horizon, model=model, on_progress=advance,
             )
         except KeyboardInterrupt:
