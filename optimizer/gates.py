@@ -7,6 +7,10 @@ candidates that passed them. A candidate is applicable only when every gate pass
 
 - placeholders: the set of ``{name}`` / ``{{ name }}`` placeholders is unchanged: a lost
   one breaks the agent's template, a new one has no value to fill it.
+- slots: no new unfilled ``<SLOT>`` (an upper-case name in angle brackets, ``<N>``,
+  ``<THRESHOLD>``, the analyzer's ``unfilled-slot``): a slot is a question to a person, and
+  an applied prompt is read by the agent, which would take ``above <N>`` literally. Counted,
+  so a second ``<N>`` is new too; slots the current prompt already has are left alone.
 - size: the candidate keeps between ``min_size_ratio`` and ``max_size_ratio`` of the
   current length (growth of up to ``max_growth_chars`` is always allowed, so a short
   prompt may gain a rule). This is what stops a critic that was talked into deleting or
@@ -21,16 +25,20 @@ Thresholds come from the ``[optimize]`` table of promptloop.toml (see
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from optimizer.errors import OptimizerError
+from optimizer.rules.lexicon import SLOT
 
 __all__ = [
     "GateResult",
     "GateSettings",
     "placeholders",
     "placeholder_gate",
+    "slot_gate",
+    "new_slots",
     "size_gate",
     "score_gate",
     "static_gates",
@@ -92,6 +100,18 @@ def placeholder_gate(current: str, candidate: str) -> GateResult:
     return GateResult("placeholders", not problems, detail, {"lost": lost, "added": added})
 
 
+def new_slots(current: str, candidate: str) -> list[str]:
+    """The ``<SLOT>``s of ``candidate`` that ``current`` lacks (a second ``<N>`` is new)."""
+    return sorted((Counter(SLOT.findall(candidate)) - Counter(SLOT.findall(current))).elements())
+
+
+def slot_gate(current: str, candidate: str) -> GateResult:
+    added = new_slots(current, candidate)
+    detail = (f"new unfilled slot(s): {', '.join(added)}" if added
+              else "no new unfilled slot")
+    return GateResult("slots", not added, detail, {"added": added})
+
+
 def size_gate(current: str, candidate: str, settings: GateSettings) -> GateResult:
     size = len(current)
     new_size = len(candidate) if candidate.strip() else 0  # blank counts as empty
@@ -128,6 +148,7 @@ def static_gates(
     """Every gate that costs nothing, in the order they are shown."""
     return [
         placeholder_gate(current, candidate),
+        slot_gate(current, candidate),
         size_gate(current, candidate, settings),
         score_gate(before, after, settings.tolerance),
     ]

@@ -16,7 +16,10 @@ One run, :meth:`AgentPromptOptimizer.propose`:
    every gate.
 
 The ``heuristic`` engine replaces step 4 with the analyzer's offline rewrite
-(``optimizer.suggest.heuristic_rewrite``): no key, no network. The engine defaults to
+(``optimizer.suggest.heuristic_rewrite`` without slots, so nothing is left for a person to
+fill in) plus the rules the agent's track record supports (``optimizer.evidence``: caps on
+confidence where the analysis shows overconfidence, a tie-break where contradiction pairs'
+outcomes favour one), then the same gates: no key, no network. The engine defaults to
 ``llm`` when an LLM is configured, else ``heuristic``.
 
 Then the caller decides: :meth:`~AgentPromptOptimizer.apply` (one commit through
@@ -60,6 +63,7 @@ __all__ = ["AgentPromptOptimizer", "ENGINES"]
 ENGINES = ("llm", "heuristic")
 RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
 LATER_ROUND_TEMPERATURE = 0.7
+EVIDENCE_CASES = 200  # failure cases the heuristic engine reads for contradiction pairs
 
 Progress = Callable[[str], None]
 
@@ -150,7 +154,7 @@ class AgentPromptOptimizer:
         try:
             self._gather(proposal, until)
             if engine == "heuristic":
-                proposal.candidates = [self._heuristic(proposal)]
+                proposal.candidates = [self._heuristic(proposal, until)]
             else:
                 proposal.candidates = self._rounds(proposal, rounds)
         except RUN_ERRORS as exc:
@@ -229,18 +233,41 @@ class AgentPromptOptimizer:
         proposal.failures, proposal.holdout = shown, holdout
         proposal.notes.append(f"walk-forward: {holdout.describe()}")
 
-    def _heuristic(self, proposal: Proposal) -> Candidate:
-        from optimizer.suggest import heuristic_rewrite
+    def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
+        """The analyzer's offline rewrite (no slots: it may be applied unattended), plus the
+        rules the track record supports (optimizer/evidence.py)."""
+        from optimizer.analyzer import analyze
+        from optimizer.evidence import apply_rules, derive_rules, heuristic_diagnosis
+        from optimizer.suggest import finding_suggestions, heuristic_rewrite, unified_diff
 
         self.progress("Rewriting with the heuristic engine")
-        rewrite = heuristic_rewrite(proposal.current)
-        if not rewrite.changed:
-            return Candidate(round=1, diagnosis="The heuristic rewrite found nothing to change.")
-        listed = "\n".join(f"- {suggestion}" for suggestion in rewrite.suggestions)
-        candidate = Candidate(round=1, diagnosis=f"Heuristic rewrite\n\n{listed}".strip(),
-                              diff=rewrite.diff)
-        self._judge(proposal, candidate, rewrite.text)
+        rewrite = heuristic_rewrite(proposal.current, slots=False)
+        rules = derive_rules(*self._evidence(proposal, until))
+        text = apply_rules(rewrite.text, rules)
+        if text == proposal.current:
+            return Candidate(round=1, diagnosis="The heuristic engine found nothing to change: "
+                             "no prompt-quality edit and no rule the track record supports.")
+        left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
+        candidate = Candidate(round=1, diagnosis=heuristic_diagnosis(rewrite.changed, rules,
+                                                                     left),
+                              diff=unified_diff(proposal.current, text))
+        self._judge(proposal, candidate, text)
         return candidate
+
+    def _evidence(self, proposal: Proposal, until: datetime | None
+                  ) -> tuple[dict[str, Any] | None, list[Any]]:
+        """The agent's analysis block and failure cases; with a replay gate they end where
+        the held-out cases begin (walk-forward: the engine never sees what judges it)."""
+        if proposal.holdout is not None:
+            until = proposal.holdout.since
+        self.progress("Deriving rules from the track record")
+        from tracker.analysis import analyze_performance
+
+        cases = self.tracker.failure_cases(proposal.agent, days=proposal.days,
+                                           limit=EVIDENCE_CASES, until=until)
+        report = analyze_performance(self.tracker.engine, [proposal.agent], proposal.days,
+                                     until=until, store_metrics=False)
+        return report["agents"].get(proposal.agent), list(cases)
 
     def _rounds(self, proposal: Proposal, rounds: int) -> list[Candidate]:
         if not proposal.failures:

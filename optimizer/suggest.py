@@ -17,6 +17,17 @@ point into code, JSON examples or ``{placeholders}``, so those are never touched
 Everything else (contradictions, long sentences, missing structure...) becomes a suggestion
 only. The rewrite is kept only if the analyzer's overall score improves and no dimension gets
 worse; otherwise ``changed`` is False and only the suggestions are returned.
+
+One span gets at most one edit: in a pass, an edit that overlaps one already made, or that
+inserts where another edit starts, is dropped; and insertions (the hints) are made in the
+first pass only, the later passes only delete or replace what earlier edits revealed (a hint
+does not always silence its finding: "(define: <THRESHOLD>)" after "unclear" leaves the
+condition undefined, so each pass would otherwise add one more).
+
+``slots=False`` is the mode of ``optimize --engine heuristic``: what it produces is applied,
+possibly unattended (``--auto-apply``), and an agent would read a ``<N>`` literally. Every
+edit that would insert a slot is left out (its idea stays in ``suggestions``), so the rewrite
+needs no human input; the loop's slot gate (optimizer/gates.py) checks the same thing.
 """
 
 from __future__ import annotations
@@ -27,10 +38,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from optimizer.analyzer import Analysis, Finding, analyze
+from optimizer.gates import new_slots
 from optimizer.rules.base import SEVERITY_RANK
-from optimizer.rules.lexicon import PLACEHOLDER, STOPWORDS
+from optimizer.rules.lexicon import PLACEHOLDER, SLOT, STOPWORDS
 
-__all__ = ["Rewrite", "heuristic_rewrite", "unified_diff"]
+__all__ = ["Rewrite", "finding_suggestions", "heuristic_rewrite", "unified_diff"]
 
 Edit = tuple[int, int, str]  # start, end (offsets in the prompt), replacement
 PASSES = 3
@@ -106,20 +118,21 @@ class Rewrite:
     after: Analysis = field(repr=False)
 
 
-def heuristic_rewrite(text: str) -> Rewrite:
-    """Rewrite ``text`` from its findings; deterministic, offline."""
+def heuristic_rewrite(text: str, *, slots: bool = True) -> Rewrite:
+    """Rewrite ``text`` from its findings; deterministic, offline. With ``slots=False`` no
+    ``<N>``-style slot is inserted: the result needs no human input."""
     before = analyze(text)
-    suggestions = _suggestions(before.findings)
+    suggestions = finding_suggestions(before.findings)
     proposed, current = text, before
-    for _ in range(PASSES):  # an edit can reveal another ("You should generally use")
-        edited = _apply(proposed, _edits(proposed, current))
+    for number in range(PASSES):  # an edit can reveal another ("You should generally use")
+        edited = _apply(proposed, _edits(proposed, current, slots, inserts=number == 0))
         if edited == proposed:
             break
         proposed, current = edited, analyze(edited)
-    proposed = _additions(proposed, current)
+    proposed = _additions(proposed, current, slots)
     if proposed == text or Counter(PLACEHOLDER.findall(proposed)) != Counter(
         PLACEHOLDER.findall(text)
-    ):
+    ) or (not slots and new_slots(text, proposed)):
         return Rewrite(text, "", suggestions, False, before, before)
     after = analyze(proposed)
     if not _better(before, after):
@@ -147,7 +160,8 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def _suggestions(findings: list[Finding]) -> list[str]:
+def finding_suggestions(findings: list[Finding]) -> list[str]:
+    """One line per distinct suggestion, most severe first (``line N: ...`` when located)."""
     ranked = sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity], f.line, f.col))
     seen: set[str] = set()
     out = []
@@ -168,7 +182,8 @@ def _offset(text: str, line: int, col: int) -> int:
     return start + col - 1
 
 
-def _edits(text: str, analysis: Analysis) -> list[Edit]:
+def _edits(text: str, analysis: Analysis, slots: bool, inserts: bool) -> list[Edit]:
+    """One edit per finding that has one; insertions (hints) only when ``inserts``."""
     edits: list[Edit] = []
     for finding in analysis.findings:
         if not finding.text:
@@ -176,7 +191,7 @@ def _edits(text: str, analysis: Analysis) -> list[Edit]:
         start = _offset(text, finding.line, finding.col)
         end = _offset(text, finding.end_line, finding.end_col)
         edit = _edit(text, finding, start, end, analysis)
-        if edit:
+        if edit and (inserts or edit[0] != edit[1]) and (slots or not SLOT.search(edit[2])):
             edits.append(edit)
     return edits
 
@@ -236,10 +251,13 @@ def _deletion(text: str, start: int, end: int) -> Edit:
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
-    result, cursor = [], 0
+    """Make the edits, at most one per span: an edit that overlaps one already made, or
+    starts where one already made starts (two insertions at one point), is dropped."""
+    result, cursor, last_start = [], 0, -1
     for start, end, replacement in sorted(set(edits)):
-        if start < cursor:
-            continue  # overlaps an edit already made
+        if start < cursor or start == last_start:
+            continue
+        last_start = start
         result.append(text[cursor:start])
         result.append(replacement)
         cursor = end
@@ -255,7 +273,7 @@ def _trading(text: str) -> bool:
     return "HOLD" in text and ("BUY" in text or "SELL" in text)
 
 
-def _additions(text: str, analysis: Analysis) -> str:
+def _additions(text: str, analysis: Analysis, slots: bool) -> str:
     rules = {f.rule for f in analysis.findings}
     if "missing-default" in rules:
         text = _add_default(text, analysis)
@@ -265,7 +283,9 @@ def _additions(text: str, analysis: Analysis) -> str:
             at = text.index(finding.text) + len(finding.text)
             text = f"{text[:at]} (a number from 0 to 1){text[at:]}"
     if "missing-output-format" in rules:
-        text = text.rstrip("\n") + "\n\n" + _output_section(text)
+        with_section = text.rstrip("\n") + "\n\n" + _output_section(text)
+        if slots or not new_slots(text, with_section):
+            text = with_section
     return text
 
 

@@ -65,7 +65,7 @@ def test_score_gate_tolerance_and_overall() -> None:
 def test_static_gates_order() -> None:
     after = {**BEFORE, "overall": 61.0}
     results = static_gates(PROMPT, PROMPT + "Rule.\n", BEFORE, after, GateSettings())
-    assert [g.name for g in results] == ["placeholders", "size", "scores"]
+    assert [g.name for g in results] == ["placeholders", "slots", "size", "scores"]
     assert all(g.passed for g in results)
     assert results[0].to_dict() == {"name": "placeholders", "passed": True,
                                     "detail": "3 placeholder(s) preserved",
