@@ -263,7 +263,7 @@ def _render_analysis(data: dict[str, Any]) -> None:
         calibration = block.get("calibration") or {}
         table.add_row(escape(name), str(block.get("decisions")), _num(block.get("accuracy")),
                       _num(calibration.get("brier")), _num(calibration.get("ece")),
-                      str(len(block.get("inconsistencies") or [])))
+                      str(sum(block["inconsistency_counts"].values())))
     stdout.print(table)
     for name, block in (report.get("agents") or {}).items():
         for line in (block.get("suggestions") or [])[:2]:

@@ -22,10 +22,9 @@ once, as an undefined condition, not again as a subjective term.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from optimizer.rules import lexicon as lx
-from optimizer.rules.base import Finding
+from optimizer.rules.base import Finding, Result
 from optimizer.rules.text import Document, Hit
 
 WEIGHTS = {
@@ -58,13 +57,6 @@ SIMPLE = (
     ("generic", "generic-instruction", False, "'{}' cannot be checked",
      "Replace it with the check to perform or the limit to respect."),
 )
-
-
-@dataclass
-class Result:
-    findings: list[Finding] = field(default_factory=list)
-    score: float = 0.0
-    details: dict[str, float] = field(default_factory=dict)
 
 
 def check(doc: Document) -> Result:

@@ -7,7 +7,7 @@ positive and a negative example.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Dimension = Literal["specificity", "clarity", "ambiguity"]
@@ -77,3 +77,12 @@ RULES: dict[str, Rule] = {
     "number-without-unit": Rule("specificity", "info", "a change amount with no unit"),
     "unfilled-slot": Rule("specificity", "warning", "a <SLOT> left to fill in"),
 }
+
+
+@dataclass
+class Result:
+    """What one dimension's check returns: its findings, its score and the signals behind it."""
+
+    findings: list[Finding] = field(default_factory=list)
+    score: float = 0.0
+    details: dict[str, float] = field(default_factory=dict)

@@ -21,10 +21,9 @@ The score is a base made of three parts, minus penalties::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from optimizer.rules import lexicon as lx
-from optimizer.rules.base import Finding, Severity
+from optimizer.rules.base import Finding, Result, Severity
 from optimizer.rules.text import Document, Hit, Sentence
 
 PENALTY = {
@@ -36,13 +35,6 @@ PENALTY = {
 LONG, VERY_LONG, WALL = 30, 45, 80
 SECTIONS = ("role", "inputs", "rules", "output")
 _KEYS = frozenset(("key", "keys", "field", "fields"))
-
-
-@dataclass
-class Result:
-    findings: list[Finding] = field(default_factory=list)
-    score: float = 0.0
-    details: dict[str, float] = field(default_factory=dict)
 
 
 def check(doc: Document) -> Result:

@@ -19,9 +19,8 @@ repeated sentences) adds no instruction, so it cannot raise the score. A compari
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from optimizer.rules.base import Finding
+from optimizer.rules.base import Finding, Result
 from optimizer.rules.lexicon import JSON_KEY, SLOT, STRIP
 from optimizer.rules.scan import enumerations, is_range
 from optimizer.rules.text import Document, Hit
@@ -30,13 +29,6 @@ WEIGHTS = {"thresholds": 0.24, "output": 0.18, "allowed": 0.12, "inputs": 0.10,
            "rules": 0.14, "ranges": 0.08, "examples": 0.07, "definitions": 0.07}
 SATURATION = {"thresholds": 3.0, "allowed": 1.5, "inputs": 2.0, "rules": 2.0, "ranges": 1.0,
               "examples": 1.0, "definitions": 1.0}
-
-
-@dataclass
-class Result:
-    findings: list[Finding] = field(default_factory=list)
-    score: float = 0.0
-    details: dict[str, float] = field(default_factory=dict)
 
 
 def check(doc: Document) -> Result:
