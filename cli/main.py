@@ -11,7 +11,6 @@ Errors of the library packages become one line on stderr and exit code 1;
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -100,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
