@@ -1,7 +1,7 @@
 """``promptloop session run``, ``promptloop backtest`` and ``promptloop demo``.
 
 Each command opens the workspace, calls one library function (``DecisionSession.run_session``,
-``agents.backtest.run_backtest``, ``agents.demo.run_demo``) and renders the result. Library
+``agents.backtest.run_backtest``, ``optimizer.demo.run_demo``) and renders the result. Library
 modules are imported inside the commands so that ``--help`` stays light.
 """
 
@@ -195,7 +195,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
               help="With --llm: how many team sessions to run.")
 @click.option("--json", "as_json", is_flag=True, help="Print every step as one JSON object.")
 def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> None:
-    from agents.demo import run_demo
+    from optimizer.demo import run_demo
 
     shown = [0]
 
@@ -205,8 +205,7 @@ def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> Non
             stdout.print(f"\n[bold cyan]{shown[0]}. {escape(step.explanation)}[/bold cyan]")
             _RENDER.get(step.name, lambda data: None)(step.data)
 
-    report = run_demo(directory, optimize=_optimize_step, llm=llm, sessions=sessions,
-                      on_step=on_step)
+    report = run_demo(directory, llm=llm, sessions=sessions, on_step=on_step)
     if as_json:
         print_json({"root": str(report.root), "steps": [
             {"name": s.name, "explanation": s.explanation, "data": s.data}
@@ -215,38 +214,6 @@ def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> Non
     root = escape(str(report.root))
     stdout.print(f"\nDone. The workspace is {root}; explore it with"
                  f" promptloop -C {root} log --agent MarketAnalyst (or show, diff, decisions).")
-
-
-def _optimize_step(ws: Any, agent: str, *, days: int, until: datetime,
-                   engine: str) -> dict[str, Any]:
-    """The demo's optimize step: propose, apply what passed every gate, record the rest."""
-    from optimizer.loop import AgentPromptOptimizer
-
-    optimizer = AgentPromptOptimizer(ws)
-    proposal = optimizer.propose(agent, days=days, engine=engine, until=until)
-    shown = proposal.best or (proposal.candidates[0] if proposal.candidates else None)
-    result: dict[str, Any] = {
-        "applied": False, "engine": engine, "base_sha": proposal.base_sha, "sha": None,
-        "scores_before": proposal.scores_before,
-        "scores_after": shown.scores if shown else None,
-        "gates": [gate.to_dict() for gate in shown.gates] if shown else [],
-        "notes": list(proposal.notes),
-    }
-    if proposal.best is None:
-        result["reason"] = _why_not(shown)
-        optimizer.record(proposal, "rejected", result["reason"])
-        return result
-    result.update(applied=True, sha=optimizer.apply(proposal))
-    return result
-
-
-def _why_not(candidate: Any) -> str:
-    if candidate is None or (candidate.text is None and candidate.error is None):
-        return "the engine proposed no change"
-    if candidate.error:
-        return str(candidate.error)
-    failed = [gate.name for gate in candidate.gates if not gate.passed]
-    return f"the candidate failed the {', '.join(failed)} gate(s)"
 
 
 def _render_decisions(data: dict[str, Any]) -> None:

@@ -15,8 +15,7 @@
 6. ``log``: the agent's prompt history, now two versions;
 7. ``rollback``: the first version restored as a new commit (history is never rewritten).
 
-The optimize step lives in ``optimizer/``, which this package may not import (imports run
-downward); the caller passes it in as ``optimize`` (see :data:`OptimizeStep`). Each step is
+The demo sits in ``optimizer/`` because it drives every package below it. Each step is
 reported to ``on_step`` as it finishes and collected in the returned :class:`DemoReport`;
 nothing is printed here. The data's window is historical, so the analysis and the
 optimizer are given ``until`` = the end of the log and ``days`` covering it.
@@ -32,19 +31,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agents.errors import AgentError
+from optimizer.errors import OptimizerError
 from prompt_repo.config import Workspace
 
-__all__ = ["DemoReport", "DemoStep", "OptimizeStep", "run_demo", "DEMO_SYMBOL"]
+__all__ = ["DemoReport", "DemoStep", "run_demo", "DEMO_SYMBOL"]
 
 DEMO_SYMBOL = "BTCUSDT"
 DEMO_AGENT = "MarketAnalyst"
 EVERY = timedelta(hours=4)
 HORIZON = "24h"
-
-# optimize(workspace, agent, days=..., until=..., engine=...) -> dict with at least
-# "applied" (bool), "base_sha", "sha" (new commit or None), "engine", "reason" (why not).
-OptimizeStep = Callable[..., dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,6 @@ class DemoReport:
 def run_demo(
     directory: Path | None,
     *,
-    optimize: OptimizeStep,
     llm: bool = False,
     sessions: int = 12,
     agent: str = DEMO_AGENT,
@@ -94,8 +88,8 @@ def run_demo(
     days = max(1, math.ceil((last - first) / timedelta(days=1)) + 1)
     until = last + timedelta(seconds=1)
     done(_analyze(workspace, days, until))
-    result = optimize(workspace, agent, days=days, until=until,
-                      engine="llm" if llm else "heuristic")
+    result = _optimize(workspace, agent, days=days, until=until,
+                       engine="llm" if llm else "heuristic")
     done(_optimized(agent, result))
     if result.get("applied"):
         done(DemoStep("diff", "The change, as git sees it (git diff of the prompt file)",
@@ -113,8 +107,43 @@ def _fresh_folder(directory: Path | None) -> Path:
         return Path(tempfile.mkdtemp(prefix="promptloop-demo-")) / "workspace"
     directory = Path(directory).expanduser().resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise AgentError(f"{directory} is not empty; the demo needs a new or empty folder")
+        raise OptimizerError(f"{directory} is not empty; the demo needs a new or empty folder")
     return directory
+
+
+def _optimize(workspace: Workspace, agent: str, *, days: int, until: datetime,
+              engine: str) -> dict[str, Any]:
+    """Propose, apply what passed every gate, record the rest."""
+    from optimizer.loop import AgentPromptOptimizer
+
+    optimizer = AgentPromptOptimizer(workspace)
+    try:
+        proposal = optimizer.propose(agent, days=days, engine=engine, until=until)
+        shown = proposal.best or (proposal.candidates[0] if proposal.candidates else None)
+        result: dict[str, Any] = {
+            "applied": False, "engine": engine, "base_sha": proposal.base_sha, "sha": None,
+            "scores_before": proposal.scores_before,
+            "scores_after": shown.scores if shown else None,
+            "gates": [gate.to_dict() for gate in shown.gates] if shown else [],
+            "notes": list(proposal.notes),
+        }
+        if proposal.best is None:
+            result["reason"] = _why_not(shown)
+            optimizer.record(proposal, "rejected", result["reason"])
+            return result
+        result.update(applied=True, sha=optimizer.apply(proposal))
+        return result
+    finally:
+        optimizer.close()
+
+
+def _why_not(candidate: Any) -> str:
+    if candidate is None or (candidate.text is None and candidate.error is None):
+        return "the engine proposed no change"
+    if candidate.error:
+        return str(candidate.error)
+    failed = [gate.name for gate in candidate.gates if not gate.passed]
+    return f"the candidate failed the {', '.join(failed)} gate(s)"
 
 
 def _synthetic_log(workspace: Workspace, repo: Any, sessions: int
@@ -130,7 +159,7 @@ def _synthetic_log(workspace: Workspace, repo: Any, sessions: int
     shas = {agent: repo.read(agent).sha for agent in team.order}
     decisions = synthetic_decisions(market, DEMO_SYMBOL, shas, team, every=EVERY)
     if not decisions:
-        raise AgentError("the bundled sample is too short for the demo")
+        raise OptimizerError("the bundled sample is too short for the demo")
     tracker = DecisionTracker(workspace.database_url)
     tracker.track_decisions(decisions)
     resolved = resolve_outcomes(tracker, market, horizon=HORIZON, symbol=DEMO_SYMBOL)
