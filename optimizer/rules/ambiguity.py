@@ -165,19 +165,17 @@ def _vague_verbs(doc: Document, anchors: dict[int, list[int]], out: list[Finding
 
 
 def _references(doc: Document, out: list[Finding]) -> None:
-    previous = None
-    for index, sentence in enumerate(doc.sentences):
+    sentences = doc.sentences
+    for index in [i for i, s in enumerate(sentences) if s.low and s.low[0] in lx.PRONOUNS]:
+        sentence = sentences[index]
         low = sentence.low
-        pronoun = bool(low) and low[0] in lx.PRONOUNS and (
-            len(low) == 1 or low[1] in lx.PRONOUN_VERBS or sentence.raw[0][-1] in ",.;:!?"
-        )
-        if pronoun and (sentence.first_in_section or previous is None
-                        or lx.TWO_CANDIDATES.search(previous.text)):
+        pronoun = len(low) == 1 or low[1] in lx.PRONOUN_VERBS or sentence.raw[0][-1] in ",.;:!?"
+        if pronoun and (sentence.first_in_section or index == 0
+                        or lx.TWO_CANDIDATES.search(sentences[index - 1].text)):
             out.append(doc.hit_finding(
                 "unresolved-reference", (index, 0, 1), f"'{low[0]}' has no clear antecedent",
                 f"Name the thing '{low[0]}' refers to.",
             ))
-        previous = sentence
 
 
 def _missing_default(doc: Document, out: list[Finding]) -> None:

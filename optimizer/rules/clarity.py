@@ -39,8 +39,7 @@ _KEYS = frozenset(("key", "keys", "field", "fields"))
 
 def check(doc: Document) -> Result:
     out: list[Finding] = []
-    for sentence in doc.sentences:
-        _sentence_rules(doc, sentence, out)
+    _sentence_rules(doc, out)
     _filler(doc, out)
     indirect = _indirect(doc, out)
     _contradictions(doc, out)
@@ -61,23 +60,28 @@ def check(doc: Document) -> Result:
     return Result(out, max(0.0, min(100.0, score)), details)
 
 
-def _sentence_rules(doc: Document, sentence: Sentence, out: list[Finding]) -> None:
-    if sentence.words > LONG:
+def _sentence_rules(doc: Document, out: list[Finding]) -> None:
+    """Long sentences, several instructions in one, repeats. Each loop runs over the few
+    sentences it can concern (``scan`` lists those with three verbs or more)."""
+    sentences = doc.sentences
+    for sentence in [s for s in sentences if len(s.raw) > LONG]:
         severity: Severity = "error" if sentence.words > VERY_LONG else "warning"
         out.append(doc.finding(
             "long-sentence", sentence.start, sentence.end,
             f"{sentence.words} words in one sentence", "Split it: one instruction per sentence.",
             severity=severity,
         ))
-    steps = _imperative_clauses(sentence)
-    if steps >= 3:
-        out.append(doc.finding(
-            "multiple-instructions", sentence.start, sentence.end,
-            f"{steps} instructions in one sentence",
-            "Write them as a numbered list, one step per line.",
-        ))
-    if sentence.duplicate_of is not None:
-        line, _ = doc.position(doc.sentences[sentence.duplicate_of].start)
+    for sentence in map(sentences.__getitem__, doc.verbose):
+        steps = _imperative_clauses(sentence)
+        if steps >= 3:
+            out.append(doc.finding(
+                "multiple-instructions", sentence.start, sentence.end,
+                f"{steps} instructions in one sentence",
+                "Write them as a numbered list, one step per line.",
+            ))
+    for sentence in map(sentences.__getitem__, doc.repeated):
+        assert sentence.duplicate_of is not None
+        line, _ = doc.position(sentences[sentence.duplicate_of].start)
         out.append(doc.finding(
             "duplicate-instruction", sentence.start, sentence.end,
             f"repeats the instruction on line {line}", "Delete the repetition.",
@@ -118,7 +122,8 @@ def _indirect(doc: Document, out: list[Finding]) -> int:
             "Write it as an imperative: 'Check the margin.' rather than 'It should be checked'.",
         ))
         flagged.add(hit[0])
-    for index, sentence in enumerate(doc.sentences):
+    questions = enumerate(doc.sentences) if "?" in doc.masked else ()
+    for index, sentence in questions:
         if sentence.text.endswith("?") and index not in flagged:
             out.append(doc.finding(
                 "indirect-instruction", sentence.start, sentence.end,
@@ -166,8 +171,9 @@ def _acronyms(doc: Document, out: list[Finding]) -> None:
     seen: set[str] = set()
     for index, position, end in doc.hits["caps"]:
         core = doc.sentences[index].raw[position].strip(lx.STRIP)
-        if not (2 <= len(core) <= 6 and core.isupper() and core.isalnum()
-                and core[0].isalpha()) or core in seen or core in lx.KNOWN_ACRONYMS:
+        if core in lx.KNOWN_ACRONYMS or core in seen or not (
+            2 <= len(core) <= 6 and core.isupper() and core.isalnum() and core[0].isalpha()
+        ):
             continue
         seen.add(core)
         if (index, position) in values or _defined(doc.text, core):
@@ -232,7 +238,7 @@ def _structure(doc: Document, out: list[Finding]) -> float:
 
 
 def _length_score(doc: Document) -> float:
-    basis = [s.words for s in doc.sentences if s.counted]
+    basis = [len(s.raw) for s in doc.counted]
     if not basis:
         basis = [s.words for s in doc.sentences if s.duplicate_of is None] or [0]
     mean = sum(basis) / len(basis)

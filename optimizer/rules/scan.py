@@ -19,10 +19,19 @@ Each sentence is then annotated: an instruction or not; filler (a pleasantry, or
 words around fewer than two content words: "Please note that this is very important"); a
 generic virtue; concrete (carries a number, value, field or placeholder); a duplicate of an
 earlier sentence (same content words, or three quarters of them shared with a sentence that
-begins or ends with the same word).
+begins or ends with the same word). The document also gets the lists rules loop over instead
+of every sentence: the sentences that count (``counted``), that repeat (``repeated``), and
+that hold three imperative verbs or more (``verbose``).
+
+Speed: the analyzer's results are pinned by tests/analyzer/test_analyzer_golden.py, so any
+change made here for speed must leave them identical.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import accumulate, chain, compress, count, repeat
+from operator import itemgetter
 
 from optimizer.rules import lexicon as lx
 from optimizer.rules.text import Document, Hit, Sentence
@@ -36,6 +45,16 @@ EXTRA = ("number", "threshold", "slot_threshold", "slot", "anchor", "snake", "ra
 NUMBER_START = frozenset("0123456789$+-~<>\u2264\u2265")
 NUMBER_WORDS = frozenset(lx.CATEGORIES["number_word"])
 CONDITIONALS = frozenset(lx.CATEGORIES["conditional"])
+ROLE_OPENERS = ("you", "you're", "act", "your")
+# A sentence opening with one of these is an instruction whatever else holds.
+IMPERATIVE_OPENERS = lx.IMPERATIVE_VERBS.difference(ROLE_OPENERS)
+FIRST_THREE = itemgetter(slice(None, 3))
+
+
+def where(flags: Iterable[object]) -> list[int]:
+    """The indexes of the true flags: with ``map`` over a builtin (``frozenset.__contains__``,
+    ``str.isupper``), a filter that runs in C."""
+    return list(compress(count(), flags))
 
 
 class _Tokens:
@@ -43,21 +62,22 @@ class _Tokens:
 
     def __init__(self, doc: Document) -> None:
         lowered = doc.masked.lower()
-        self.raw: list[str] = []
-        lower_raw: list[str] = []
-        self.owner: list[int] = []
-        self.first: list[int] = []
-        for index, sentence in enumerate(doc.sentences):
-            words = sentence.text.split()
-            self.first.append(len(self.raw))
-            self.raw += words
-            lower_raw += lowered[sentence.start: sentence.end].split()
-            self.owner += [index] * len(words)
-        self.low = [t.strip(lx.STRIP) for t in lower_raw]
-        self.ends = self.first[1:] + [len(self.raw)]
-        for index, sentence in enumerate(doc.sentences):
-            sentence.raw = self.raw[self.first[index]: self.ends[index]]
-            sentence.low = self.low[self.first[index]: self.ends[index]]
+        sentences = doc.sentences
+        words = [sentence.text.split() for sentence in sentences]
+        sizes = list(map(len, words))
+        self.raw: list[str] = list(chain.from_iterable(words))
+        # Lowercased once for the whole text, split once for all sentences (a space between
+        # two sentences' slices cannot join their tokens).
+        lower_raw = " ".join([lowered[s.start: s.end] for s in sentences]).split()
+        self.low = list(map(str.strip, lower_raw, repeat(lx.STRIP)))
+        self.owner: list[int] = list(chain.from_iterable(map(repeat, count(), sizes)))
+        self.ends: list[int] = list(accumulate(sizes))
+        self.first: list[int] = [0, *self.ends[:-1]] if sentences else []
+        low = self.low
+        for sentence, tokens, first, end in zip(sentences, words, self.first, self.ends,
+                                                strict=True):
+            sentence.raw = tokens
+            sentence.low = low[first:end]
 
     def hit(self, start: int, end: int) -> Hit:
         owner = self.owner[start]
@@ -75,6 +95,10 @@ def scan(doc: Document) -> None:
     numbers = _numbers(tokens, hits)
     _structures(doc, tokens, hits, numbers, marks)
     doc.hits = hits
+    owner, verbs = tokens.owner, lx.IMPERATIVE_VERBS
+    owners = [owner[i] for i, t in enumerate(tokens.low) if t in verbs]  # in text order
+    # owners is sorted: a sentence with three verbs or more has owners[j] == owners[j + 2]
+    doc.verbose = sorted({a for a, b in zip(owners, owners[2:], strict=False) if a == b})
     _annotate(doc)
     doc.defined = _defined_terms(doc)
 
@@ -85,14 +109,19 @@ def _phrases(tokens: _Tokens, hits: dict[str, list[Hit]]) -> dict[str, list[int]
     owner, first, ends = tokens.owner, tokens.first, tokens.ends
     last_end: dict[str, int] = {}
     marks: dict[str, list[int]] = {"or": [], "be": []}
-    for i in [i for i, t in enumerate(low) if t in lx.FIRST_WORDS]:
+    last, starters = len(low) - 1, lx.FIRST_WORDS  # a local: read once per token
+    for i in [i for i, t in enumerate(low) if t in starters]:
         word = low[i]
         if word == "or" or word == "be":
             marks[word].append(i)
+        # most candidates ("the", "you", "and") start no phrase here: skip them first
+        entries = multi.get((word, low[i + 1]), ()) if i < last else ()
+        if not entries and word not in single:
+            continue
         sentence = owner[i]
         limit, base = ends[sentence], first[sentence]
         if i + 1 < limit:
-            for rest, category in multi.get((word, low[i + 1]), ()):
+            for rest, category in entries:
                 end = i + 2 + len(rest)
                 if end > limit or last_end.get(category, 0) > i or (
                     rest and tuple(low[i + 2:end]) != rest
@@ -108,16 +137,18 @@ def _phrases(tokens: _Tokens, hits: dict[str, list[Hit]]) -> dict[str, list[int]
 
 
 def _numbers(tokens: _Tokens, hits: dict[str, list[Hit]]) -> set[int]:
-    low = tokens.low
+    low, owner, first = tokens.low, tokens.owner, tokens.first
     numbers: set[int] = set()
+    found = hits["number"]
     for i in [i for i, t in enumerate(low) if t[:1] in NUMBER_START or "_" in t]:
         tok = low[i]
+        base = first[owner[i]]
         if "_" in tok:
             category = "anchor" if tok[0] == "_" or "__" in tok else "snake"
-            hits[category].append(tokens.hit(i, i + 1))
+            hits[category].append((owner[i], i - base, i + 1 - base))
         elif tok[0].isdigit() or tok[1:2].isdigit():
             numbers.add(i)
-            hits["number"].append(tokens.hit(i, i + 1))
+            found.append((owner[i], i - base, i + 1 - base))
     return numbers
 
 
@@ -143,8 +174,9 @@ def _structures(doc: Document, tokens: _Tokens, hits: dict[str, list[Hit]],
             hits["threshold"].append(tokens.hit(i, i + 1))
         if is_range(tok) or (i + 2 in numbers and following in ("to", "and", "-", "\u2013")):
             hits["range"].append(tokens.hit(i, i + 1))
-    caps = [i for i, t in enumerate(raw) if t[:3].isupper()]
-    hits["caps"] += [tokens.hit(i, i + 1) for i in caps]
+    caps = where(map(str.isupper, map(FIRST_THREE, raw)))
+    owner, starts = tokens.owner, tokens.first
+    hits["caps"] += [(owner[i], i - starts[owner[i]], i + 1 - starts[owner[i]]) for i in caps]
     hits["enum"] += [tokens.hit(a, b) for a, b in enumerations(raw, caps, tokens.owner)]
     _allowed(tokens, hits, marks["or"])
     if '":' in doc.masked:
@@ -227,43 +259,65 @@ def _passive(tokens: _Tokens, hits: dict[str, list[Hit]], positions: list[int]) 
 
 
 def _annotate(doc: Document) -> None:
-    hits = doc.hits
-    concrete = {h[0] for category in CONCRETE for h in hits[category]}
+    hits, sentences = doc.hits, doc.sentences
     roles = {h[0] for h in hits["role"]}
     modals = {h[0] for h in hits["modal"]}
-    generic = {h[0] for h in hits["generic"]}
-    filler_words: dict[int, set[str]] = {}
-    for index, first, end in hits["filler"]:
-        filler_words.setdefault(index, set()).update(doc.sentences[index].low[first:end])
     seen: dict[frozenset[str], int] = {}
     buckets: dict[str, list[tuple[int, frozenset[str]]]] = {}
-    for index, sentence in enumerate(doc.sentences):
+    stopwords, pleasantries = lx.STOPWORDS, lx.PLEASANTRIES
+    for index, sentence in enumerate(sentences):
         low = sentence.low
-        sentence.instruction = _is_instruction(sentence, index in roles, index in modals)
-        words = sentence.content = frozenset(low).difference(lx.STOPWORDS)
-        sentence.filler = not low or low[0] in lx.PLEASANTRIES or (
-            index in filler_words and len(words - filler_words[index]) < 2
-        )
-        sentence.generic = index in generic and len(low) <= 8
-        sentence.concrete = index in concrete
-        if len(words) >= 2 and words in seen:
-            sentence.duplicate_of = seen[words]
+        if low and low[0] in IMPERATIVE_OPENERS:
+            sentence.instruction = True  # the common case of _is_instruction, decided early
+        else:
+            sentence.instruction = _is_instruction(sentence, index in roles, index in modals)
+        words = sentence.content = frozenset(low).difference(stopwords)
+        if not low or low[0] in pleasantries:
+            sentence.filler = True
+        size = len(words)
+        earlier = seen.setdefault(words, index)
+        if size >= 2 and earlier != index:
+            sentence.duplicate_of = earlier
             continue
-        seen.setdefault(words, index)
-        if len(words) >= 4:
-            keys = {low[0], low[-1]} - lx.STOPWORDS or {low[0]}
-            sentence.duplicate_of = _near_duplicate(words, buckets, keys)
+        if size >= 4:
+            keys = {low[0], low[-1]} - stopwords or {low[0]}
+            if not buckets.keys().isdisjoint(keys):
+                sentence.duplicate_of = _near_duplicate(words, buckets, keys)
             for key in keys:
-                buckets.setdefault(key, []).append((index, words))
-    doc.instruction_count = sum(1 for s in doc.sentences if s.counted)
-    doc.word_count = sum(len(s.raw) for s in doc.sentences if s.duplicate_of is None)
+                if key in buckets:
+                    buckets[key].append((index, words))
+                else:
+                    buckets[key] = [(index, words)]
+    _mark(doc)
+
+
+def _mark(doc: Document) -> None:
+    """The marks that only a few sentences carry, set from the hits rather than per sentence;
+    then the sentences that count in score denominators."""
+    hits, sentences = doc.hits, doc.sentences
+    for index in {h[0] for category in CONCRETE for h in hits[category]}:
+        sentences[index].concrete = True
+    for index in {h[0] for h in hits["generic"]}:
+        sentences[index].generic = len(sentences[index].low) <= 8
+    filler_words: dict[int, set[str]] = {}
+    for index, first, end in hits["filler"]:
+        filler_words.setdefault(index, set()).update(sentences[index].low[first:end])
+    for index, words in filler_words.items():
+        sentence = sentences[index]
+        sentence.filler = sentence.filler or len(sentence.content - words) < 2
+    doc.counted = [s for s in sentences if s.counted]
+    doc.instruction_count = len(doc.counted)
+    doc.repeated = [i for i, s in enumerate(sentences) if s.duplicate_of is not None]
+    doc.word_count = sum(map(len, (s.raw for s in sentences))) - sum(
+        [len(sentences[i].raw) for i in doc.repeated]
+    )
 
 
 def _is_instruction(sentence: Sentence, role: bool, modal: bool) -> bool:
     low = sentence.low
     if not low:
         return False
-    if role and low[0] in ("you", "you're", "act", "your") and not modal:
+    if role and low[0] in ROLE_OPENERS and not modal:
         return False
     if sentence.list_item or sentence.section == "output" or sentence.text.endswith("?"):
         return True
@@ -277,17 +331,22 @@ def _is_instruction(sentence: Sentence, role: bool, modal: bool) -> bool:
 
 def _near_duplicate(words: frozenset[str], buckets: dict[str, list[tuple[int, frozenset[str]]]],
                     keys: set[str]) -> int | None:
-    """An earlier sentence sharing three quarters of the content words. Only sentences that
-    begin or end with the same word are compared: a restated rule keeps its verb or its
-    object, and this keeps the search linear."""
+    """The earliest sentence sharing three quarters of the content words. Only sentences
+    that begin or end with the same word are compared: a restated rule keeps its verb or its
+    object, and this keeps the search linear. (The earliest over both keys, not the first
+    found: ``keys`` is a set, and its order changes with the interpreter's hash seed.)"""
     size = len(words)
+    found: int | None = None
     for key in keys:
         for other, theirs in buckets.get(key, ()):
+            if found is not None and other >= found:
+                break
             if min(size, len(theirs)) < 0.75 * max(size, len(theirs)):
                 continue
             if len(words & theirs) >= 0.75 * len(words | theirs):
-                return other
-    return None
+                found = other
+                break
+    return found
 
 
 def _defined_terms(doc: Document) -> set[str]:

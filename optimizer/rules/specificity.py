@@ -27,6 +27,7 @@ from optimizer.rules.text import Document, Hit
 
 WEIGHTS = {"thresholds": 0.24, "output": 0.18, "allowed": 0.12, "inputs": 0.10,
            "rules": 0.14, "ranges": 0.08, "examples": 0.07, "definitions": 0.07}
+CODE_STRIP = STRIP + "<>"
 SATURATION = {"thresholds": 3.0, "allowed": 1.5, "inputs": 2.0, "rules": 2.0, "ranges": 1.0,
               "examples": 1.0, "definitions": 1.0}
 
@@ -37,7 +38,7 @@ def check(doc: Document) -> Result:
         WEIGHTS[kind] * (value if kind == "output" else 1 - math.exp(-value / SATURATION[kind]))
         for kind, value in counts.items()
     )
-    counted = [s for s in doc.sentences if s.counted]
+    counted = doc.counted
     concrete = sum(s.concrete for s in counted)
     density = concrete / max(len(counted), 4)
     out: list[Finding] = []
@@ -65,7 +66,7 @@ def _counts(doc: Document) -> dict[str, float]:
         ),
         "rules": sum(1.0 if doc.sentences[i].concrete else 0.5
                      for i, _, _ in hits["conditional"]),
-        "ranges": float(len(hits["range"]) + sum(_code_ranges(t) for t in code_tokens)),
+        "ranges": float(len(hits["range"]) + sum(map(_code_ranges, blocks))),
         "examples": float(len(hits["example"]) + len(blocks) + _has_section(doc, "examples")),
         "definitions": float(len(hits["definition"])),
     }
@@ -74,14 +75,31 @@ def _counts(doc: Document) -> dict[str, float]:
 def _unrepeated(doc: Document) -> dict[str, list[Hit]]:
     """The hits outside sentences that repeat an earlier one: saying it twice is not more
     specific."""
-    repeated = {i for i, s in enumerate(doc.sentences) if s.duplicate_of is not None}
-    if not repeated:
+    if not doc.repeated:
         return doc.hits
-    return {k: [h for h in v if h[0] not in repeated] for k, v in doc.hits.items()}
+    return _Unrepeated(doc.hits, set(doc.repeated))
 
 
-def _code_ranges(tokens: list[str]) -> int:
-    return sum(1 for t in tokens if is_range(t.strip(STRIP + "<>")))
+class _Unrepeated(dict[str, list[Hit]]):
+    """``hits`` without those in ``repeated`` sentences, filtered per category on first use
+    (a few of the fifty categories are read)."""
+
+    def __init__(self, hits: dict[str, list[Hit]], repeated: set[int]) -> None:
+        super().__init__()
+        self.hits, self.repeated = hits, repeated
+
+    def __missing__(self, category: str) -> list[Hit]:
+        kept = self.hits[category]
+        if kept:
+            kept = [h for h in kept if h[0] not in self.repeated]
+        self[category] = kept
+        return kept
+
+
+def _code_ranges(block: str) -> int:
+    if "-" not in block and "\u2013" not in block:  # a range needs a dash
+        return 0
+    return sum(1 for t in block.split() if is_range(t.strip(CODE_STRIP)))
 
 
 def _has_section(doc: Document, kind: str) -> bool:
@@ -141,9 +159,10 @@ def _spans(doc: Document, counts: dict[str, float], out: list[Finding]) -> None:
                 "unbounded-score", hit, f"'{term}' has no range",
                 f"Give its range, e.g. '{term} between 0 and 1'.",
             ))
-    numbers = {(i, a) for i, a, _ in doc.hits["number"]}
-    thresholds = {(i, a) for i, a, _ in doc.hits["threshold"]}
-    for index, _, end in doc.hits["change"]:
+    changes = doc.hits["change"]
+    numbers = {(i, a) for i, a, _ in doc.hits["number"]} if changes else set()
+    thresholds = {(i, a) for i, a, _ in doc.hits["threshold"]} if changes else set()
+    for index, _, end in changes:
         low = doc.sentences[index].low
         target = end + (end < len(low) and low[end] in ("of", "by"))
         if (index, target) in numbers and (index, target) not in thresholds:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, count
+from operator import add
 
 from optimizer.rules import lexicon as lx
 from optimizer.rules.base import RULES, Finding, Severity
@@ -36,8 +38,8 @@ class Sentence:
     section: str | None
     first_in_section: bool
     list_item: bool
-    raw: list[str] = field(default_factory=list)
-    low: list[str] = field(default_factory=list)
+    raw: list[str] = field(init=False)  # the tokens, as written and lowercased: set by scan
+    low: list[str] = field(init=False)
     instruction: bool = False
     filler: bool = False
     generic: bool = False
@@ -82,6 +84,9 @@ class Document:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
+    counted: list[Sentence] = field(default_factory=list)  # see Sentence.counted
+    verbose: list[int] = field(default_factory=list)  # sentences with 3 imperative verbs or more
+    repeated: list[int] = field(default_factory=list)  # sentences that repeat an earlier one
     instruction_count: int = 0
     word_count: int = 0
 
@@ -157,33 +162,40 @@ def section_kind(title: str) -> str | None:
 
 def parse(text: str) -> Document:
     """Split a prompt into sentences, headings and non-prose; no tokens yet (see scan)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    masked, placeholders, inline_code = text, [], []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    masked = text
+    placeholders: list[str] = []
+    inline_code: list[str] = []
     if "{" in text:
-        placeholders = [m.group() for m in lx.PLACEHOLDER.finditer(text)]
-        masked = lx.PLACEHOLDER.sub(_blank_keep_lines, text)
-    if "`" in masked:
-        inline_code = [m.group()[1:-1] for m in lx.INLINE_CODE.finditer(masked)]
-        masked = lx.INLINE_CODE.sub(_blank, masked)  # inline code never spans lines
+        masked = lx.PLACEHOLDER.sub(_Blank(placeholders, whole=True), text)
+    if "`" in masked:  # inline code never spans lines
+        masked = lx.INLINE_CODE.sub(_Blank(inline_code, whole=False), masked)
     lines = masked.split("\n")
     kinds = _classify(lines)
-    code = _code_blocks(text.split("\n"), kinds)
-    lines = [" " * len(ln) if k == "code" else ln for ln, k in zip(lines, kinds, strict=True)]
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    doc = Document(text, "\n".join(lines), starts, code, placeholders, inline_code)
+    code: list[str] = []
+    if "code" in kinds:
+        code = _code_blocks(text.split("\n"), kinds)
+        lines = [" " * len(ln) if k == "code" else ln for ln, k in zip(lines, kinds, strict=True)]
+        masked = "\n".join(lines)
+    # line k starts after the k lines before it and their newlines
+    starts = [0, *map(add, accumulate(map(len, lines[:-1])), count(1))]
+    doc = Document(text, masked, starts, code, placeholders, inline_code)
     _segment(doc, lines, kinds)
     return doc
 
 
-def _blank(match: re.Match[str]) -> str:
-    return "_" * (match.end() - match.start())
+class _Blank:
+    """A ``re.sub`` replacement that blanks each match with underscores of the same length
+    (newlines kept) and collects what it blanked: one pass instead of finditer plus sub."""
 
+    def __init__(self, found: list[str], whole: bool) -> None:
+        self.found, self.whole = found, whole
 
-def _blank_keep_lines(match: re.Match[str]) -> str:
-    text = match.group()
-    return _NOT_NEWLINE.sub("_", text) if "\n" in text else "_" * len(text)
+    def __call__(self, match: re.Match[str]) -> str:
+        text = match.group()
+        self.found.append(text if self.whole else text[1:-1])
+        return _NOT_NEWLINE.sub("_", text) if "\n" in text else "_" * len(text)
 
 
 def _classify(lines: list[str]) -> list[str]:
@@ -196,6 +208,11 @@ def _classify(lines: list[str]) -> list[str]:
             kinds.append("code")
             if stripped.startswith(fence):
                 fence = None
+            continue
+        if depth == 0 and stripped[:1].isalpha() and stripped[-1] != ":" and (
+            stripped[1:2] not in (".", ")")
+        ):  # most lines: what _kind would answer, without its eight tests
+            kinds.append("prose")
             continue
         kinds.append(_kind(line, stripped, depth))
         if kinds[-1] == "code":
@@ -282,9 +299,10 @@ def _segment(doc: Document, lines: list[str], kinds: list[str]) -> None:
 
 
 def _sentence_ends(masked: str) -> list[int]:
-    """Where sentences end in the whole masked text (abbreviations such as e.g. excluded)."""
+    """Where sentences end inside a line (abbreviations such as e.g. excluded): the only
+    ends that split a paragraph or list item, whose own end is always a line's end."""
     ends = []
-    for match in lx.SENTENCE_END.finditer(masked):
+    for match in lx.SENTENCE_BREAK.finditer(masked):
         dot = match.start()
         if masked[dot - 1: dot] in "gesxlf" and masked[max(0, dot - 7): dot + 1].lower().endswith(
             lx.ABBREVIATIONS
@@ -301,9 +319,12 @@ def _emit(doc: Document, unit: tuple[int, int, bool, str | None], section: str |
     masked = doc.masked
     if end - start > WALL_CHARS:
         doc.paragraphs.append((start, end, len(masked[start:end].split())))
-    cuts = ends[bisect.bisect_right(ends, start): bisect.bisect_left(ends, end)]
+    stops = [end]
+    first = bisect.bisect_right(ends, start)
+    if first < len(ends) and ends[first] < end:  # most units hold one sentence
+        stops = ends[first: bisect.bisect_left(ends, end, first)] + stops
     cut = start
-    for number, stop in enumerate([*cuts, end]):
+    for number, stop in enumerate(stops):
         raw = masked[cut:stop]
         piece_start, cut = cut, stop
         marker = lx.LIST_ITEM.match(raw) if item and number == 0 else None
