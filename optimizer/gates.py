@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from optimizer.errors import OptimizerError
-from optimizer.rules.lexicon import SLOT
+from optimizer.rules.lexicon import PLACEHOLDER, SLOT
 
 __all__ = [
     "GateResult",
@@ -44,7 +44,6 @@ __all__ = [
     "static_gates",
 ]
 
-PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}|(?<!\{)\{[A-Za-z_][\w.]*\}(?!\})")
 HIGHER_IS_BETTER = ("specificity", "clarity")
 LOWER_IS_BETTER = ("ambiguity",)
 
