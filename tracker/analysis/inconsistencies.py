@@ -138,12 +138,28 @@ def contradictions(calls: list[Call], window_hours: float) -> list[tuple[str, Ca
     reach = window_hours * 3600.0
     pairs = []
     for stream in streams.values():
-        for i, later in enumerate(stream):
-            for earlier in reversed(stream[max(0, i - LOOKBACK):i]):
-                if later.at - earlier.at > reach:
+        # (time, action, rsi, MACD sign) read once per call: the inner loop runs LOOKBACK
+        # times per call, and is :func:`similar` inlined (this is most of the checks' time)
+        keys = [(c.at, c.action, c.rsi, None if c.macd is None else _sign(c.macd))
+                for c in stream]
+        for i, (at, action, rsi, sign) in enumerate(keys):
+            for j in range(i - 1, max(0, i - LOOKBACK) - 1, -1):
+                e_at, e_action, e_rsi, e_sign = keys[j]
+                if at - e_at > reach:
                     break
-                if earlier.action != later.action and similar(earlier, later):
-                    pairs.append((_pair_kind(earlier, later), earlier, later))
+                if e_action == action:
+                    continue
+                compared = False
+                if rsi is not None and e_rsi is not None:
+                    if abs(rsi - e_rsi) > RSI_TOLERANCE:
+                        continue
+                    compared = True
+                if sign is not None and e_sign is not None:
+                    if sign != e_sign:
+                        continue
+                    compared = True
+                if compared:
+                    pairs.append((_pair_kind(stream[j], stream[i]), stream[j], stream[i]))
                     break
     return pairs
 

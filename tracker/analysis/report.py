@@ -3,11 +3,11 @@
 The dict is exactly what ``promptloop analyze --json`` prints (schema in docs/analysis.md;
 its core is fixed by DESIGN.md). The work is one GROUP BY over the agents' calls, one over
 the final decisions, and per block the fetch of the calls the inconsistency checks need.
-The agents' GROUP BY, the longest query, runs on a second connection in a worker thread
-while the main thread does the rest (the database works outside the GIL): on a million
-decisions that takes the wall time from the sum of the two to about the longer one. Each
-side reads in one transaction; the two may see a decision recorded in between, which moves
-nothing that matters in a report over days.
+The two GROUP BYs run on their own connections in worker threads while the main thread
+fetches and checks the calls for inconsistencies (the database works outside the GIL; see
+:class:`_CellsJob` for how the threads share it). Each reads in its own transaction; they
+may see a decision recorded in between, which moves nothing that matters in a report over
+days.
 
 The metrics of the run are then written to ``performance_metrics`` in one write
 transaction, stamped with the window, so trends can be queried later (``agent_type`` is the
@@ -19,6 +19,7 @@ critic prompt.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,37 +94,74 @@ def _gather(
     max_checked: int, max_listed: int,
 ) -> tuple[list[metrics.Cell], list[metrics.Cell], dict[str | None, _Checks]]:
     """The final decisions' cells, the agents' cells and the checks per block (None: the
-    team), the agents' GROUP BY on a worker thread when the database allows it.
-
-    The main thread only queries until the worker is done, and runs the Python checks after:
-    run alongside, they would hold the GIL the worker needs for each of its result rows.
-    """
+    team); the two GROUP BYs on worker threads when the database allows it."""
     window = common["window"]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_agent_cells, engine, agents, common) if _shareable(engine) else None
+    if not _shareable(engine):  # one connection: one after the other
         with read_transaction(engine) as conn:
             final = metrics.fetch_cells(conn, agent=False, **common)
-            names = list(dict.fromkeys(agents)) if agents is not None else _agents_in(conn, window)
-            fetched = {
-                name: inconsistencies.fetch_calls(conn, window, name, max_checked)
-                if max_checked else []
-                for name in [None, *names]
-            }
-            calls = (metrics.fetch_cells(conn, agent=True, agents=agents, **common)
-                     if pending is None else None)
-        if pending is not None:
-            calls = pending.result()
-    checks = {
-        name: _Checks(*inconsistencies.find(rows, window_hours, max_listed), len(rows))
-        for name, rows in fetched.items()
+            fetched = _fetch_checked(conn, agents, window, max_checked)
+            calls = metrics.fetch_cells(conn, agent=True, agents=agents, **common)
+        return final, calls, _check_all(fetched, window_hours, max_listed, [])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [_CellsJob(pool, engine, dict(common, agent=False)),
+                _CellsJob(pool, engine, dict(common, agent=True, agents=agents))]
+        with read_transaction(engine) as conn:
+            fetched = _fetch_checked(conn, agents, window, max_checked)
+        checks = _check_all(fetched, window_hours, max_listed, jobs)
+        final, calls = (job.future.result() for job in jobs)
+    return final, calls, checks
+
+
+def _fetch_checked(conn: Connection, agents: list[str] | None, window: sql.Window,
+                   max_checked: int) -> dict[str | None, list[inconsistencies.Call]]:
+    """The calls the inconsistency checks read, per block (None: the team)."""
+    names = list(dict.fromkeys(agents)) if agents is not None else _agents_in(conn, window)
+    return {
+        name: inconsistencies.fetch_calls(conn, window, name, max_checked) if max_checked else []
+        for name in [None, *names]
     }
-    return final, calls or [], checks
 
 
-def _agent_cells(engine: Engine, agents: list[str] | None, common: dict[str, Any]
-                 ) -> list[metrics.Cell]:
-    with read_transaction(engine) as conn:
-        return metrics.fetch_cells(conn, agent=True, agents=agents, **common)
+def _check_all(
+    fetched: dict[str | None, list[inconsistencies.Call]], window_hours: float,
+    max_listed: int, jobs: list[_CellsJob],
+) -> dict[str | None, _Checks]:
+    checks = {}
+    for name, rows in fetched.items():
+        for job in jobs:
+            job.yield_to_reading()
+        checks[name] = _Checks(*inconsistencies.find(rows, window_hours, max_listed), len(rows))
+    return checks
+
+
+class _CellsJob:
+    """One block's GROUP BY on its own connection and read transaction, in a worker thread.
+
+    The database sorts outside the GIL, so the main thread's Python (the inconsistency
+    checks) runs alongside. Reading the rows is another matter: the worker needs the GIL
+    for every row, and a busy main thread would hand it over only every switch interval
+    (5 ms a row). So ``reading`` is set once the sort is done (``execute`` returned), and
+    the main thread waits for the rows to be read (:meth:`yield_to_reading`) before each
+    stretch of Python.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor, engine: Engine, options: dict[str, Any]):
+        self.reading = threading.Event()
+        self.future = pool.submit(self._run, engine, options)
+
+    def _run(self, engine: Engine, options: dict[str, Any]) -> list[metrics.Cell]:
+        try:
+            with read_transaction(engine) as conn:
+                query, unpack = metrics.cells_query(conn, **options)
+                result = conn.execute(query)
+                self.reading.set()
+                return metrics.read_cells(result, unpack)
+        finally:
+            self.reading.set()
+
+    def yield_to_reading(self) -> None:
+        if self.reading.is_set():
+            self.future.result()
 
 
 def _shareable(engine: Engine) -> bool:
@@ -254,3 +292,4 @@ def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days
         lines += [f"- {item['detail']}" for item in block["inconsistencies"][:5]]
     lines += [f"Suggestion: {s}" for s in block["suggestions"]]
     return lines
+

@@ -24,8 +24,9 @@ the scan. PostgreSQL's planner has the statistics and is left alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -163,6 +164,51 @@ def period(ts: Any, dialect: str, weekly: bool) -> ColumnElement[Any]:
     if weekly:
         utc = sa.func.date_trunc("week", utc)
     return sa.func.to_char(utc, "YYYY-MM-DD")
+
+
+_ACTION_CODES = ("BUY", "SELL", "HOLD")
+_NO_BIN = BINS  # the bin code of a call without a confidence (a failed call)
+_JDN_ORDINAL = 1_721_425  # Julian day number minus date.toordinal() of the same day
+
+
+def packed_keys(
+    ts: Any, confidence: Any, action: Any, dialect: str, weekly: bool
+) -> list[ColumnElement[Any]]:
+    """The period, confidence bin and action of a call as GROUP BY keys.
+
+    SQLite sorts its GROUP BY, and a sort on one integer is much cheaper than on a date text,
+    a bin and an action text (measured 0.7 s of 2.7 s on a million calls): there the three
+    are packed in one integer, day number * 1000 + bin * 10 + action code. Elsewhere they
+    are three keys. :func:`key_unpacker` turns either back into (period, bin, action).
+    """
+    if dialect != "sqlite":
+        return [period(ts, dialect, weekly), confidence_bin(confidence, dialect), action]
+    modifiers = ("weekday 0", "-6 days") if weekly else ()
+    day = sa.cast(sa.func.julianday(ts, *modifiers) + 0.5, sa.Integer)
+    code = sa.case(*((action == name, n) for n, name in enumerate(_ACTION_CODES)),
+                   else_=len(_ACTION_CODES))
+    bin_ = sa.func.coalesce(confidence_bin(confidence, dialect), _NO_BIN)
+    return [day * 1000 + bin_ * 10 + code]
+
+
+KeyUnpacker = Callable[[Sequence[Any]], tuple[str, int | None, str | None]]
+
+
+def key_unpacker(dialect: str) -> KeyUnpacker:
+    """(period, bin, action) from the key columns :func:`packed_keys` made."""
+    if dialect != "sqlite":
+        return lambda keys: (keys[0], keys[1], keys[2])
+    days: dict[int, str] = {}
+
+    def unpack(keys: Sequence[Any]) -> tuple[str, int | None, str | None]:
+        day, rest = divmod(keys[0], 1000)
+        bin_, code = divmod(rest, 10)
+        if day not in days:
+            days[day] = date.fromordinal(day - _JDN_ORDINAL).isoformat()
+        action = _ACTION_CODES[code] if code < len(_ACTION_CODES) else None
+        return days[day], None if bin_ == _NO_BIN else bin_, action
+
+    return unpack
 
 
 def epoch(ts: Any, dialect: str) -> ColumnElement[Any]:
