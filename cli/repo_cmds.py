@@ -36,8 +36,9 @@ def _repo(ctx: click.Context) -> Iterator[PromptRepo]:
 
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def init(ctx: click.Context, directory: Path | None) -> None:
+def init(ctx: click.Context, directory: Path | None, as_json: bool) -> None:
     """Make DIRECTORY a workspace with three example agents (default: -C or here).
 
     Creates the git repository when there is none, writes promptloop.toml and the prompts
@@ -48,6 +49,10 @@ def init(ctx: click.Context, directory: Path | None) -> None:
 
     chosen = ctx.find_root().obj.get("workspace")
     result = init_workspace(directory or Path(chosen or "."))
+    if as_json:
+        print_json({"created": result.created, "root": str(result.root),
+                    "commit": result.commit, "message": result.message})
+        return
     stdout.print(escape(result.message))
     if result.created:
         stdout.print(f"Next: promptloop -C {escape(str(result.root))} agents")
@@ -80,11 +85,16 @@ def agents(ctx: click.Context, as_json: bool) -> None:
 @click.command()
 @click.option("--agent", "-a", required=True, help=AGENT_HELP)
 @click.option("--rev", "-r", default=None, help=f"Version to print: {REV_HELP} (default: current).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def show(ctx: click.Context, agent: str, rev: str | None) -> None:
+def show(ctx: click.Context, agent: str, rev: str | None, as_json: bool) -> None:
     """Print an agent's prompt at a version, exactly as committed."""
     with _repo(ctx) as repo:
         version = repo.read(agent, rev)
+    if as_json:
+        print_json({"agent": agent, "path": version.path, "sha": version.sha,
+                    "text": version.text})
+        return
     click.echo(version.text, nl=False)
 
 
@@ -136,20 +146,28 @@ def diff(ctx: click.Context, agent: str, a: str, b: str | None) -> None:
 @click.option("--agent", "-a", required=True, help=AGENT_HELP)
 @click.option("--to", "to", required=True, help=f"Version to restore: {REV_HELP}.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask; apply at once.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP + " Needs --yes.")
 @click.pass_context
-def rollback(ctx: click.Context, agent: str, to: str, assume_yes: bool) -> None:
+def rollback(ctx: click.Context, agent: str, to: str, assume_yes: bool, as_json: bool) -> None:
     """Restore an older version of a prompt as a new commit (history is kept).
 
     Shows the diff first and asks; without a terminal, pass --yes.
     """
     with _repo(ctx) as repo:
         plan = repo.plan_rollback(agent, to)
-        _print_diff(plan.diff)
+        if as_json and not assume_yes:
+            raise click.UsageError("--json needs --yes (there is no question to answer)")
+        if not as_json:
+            _print_diff(plan.diff)
         target = f"v{plan.number} ({plan.target.sha[:7]})"
         if not confirm(f"Restore {agent}'s prompt to {target}?", assume_yes):
             stderr.print("Nothing changed.")
             ctx.exit(1)
         sha = repo.rollback(agent, plan.target.sha, base=plan.base)
+    if as_json:
+        print_json({"agent": agent, "restored": f"v{plan.number}",
+                    "restored_sha": plan.target.sha, "commit": sha, "diff": plan.diff})
+        return
     stdout.print(f"Restored {escape(agent)}'s prompt to {target}: new commit {sha[:7]}.")
 
 
