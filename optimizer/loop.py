@@ -250,7 +250,8 @@ class AgentPromptOptimizer:
         left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
         candidate = Candidate(round=1, diagnosis=heuristic_diagnosis(rewrite.changed, rules,
                                                                      left),
-                              diff=unified_diff(proposal.current, text))
+                              diff=unified_diff(proposal.current, text,
+                                                proposal.path or "prompt"))
         self._judge(proposal, candidate, text)
         return candidate
 

@@ -145,10 +145,10 @@ def _better(before: Analysis, after: Analysis) -> bool:
             and after.clarity >= before.clarity and after.ambiguity <= before.ambiguity)
 
 
-def unified_diff(old: str, new: str) -> str:
-    """A unified diff from ``a/prompt`` to ``b/prompt``, with git's no-newline markers."""
+def unified_diff(old: str, new: str, path: str = "prompt") -> str:
+    """A unified diff from ``a/<path>`` to ``b/<path>``, with git's no-newline markers."""
     lines = []
-    for line in difflib.unified_diff(_lines(old), _lines(new), "a/prompt", "b/prompt"):
+    for line in difflib.unified_diff(_lines(old), _lines(new), f"a/{path}", f"b/{path}"):
         if line.endswith("\n"):
             lines.append(line)
         else:
