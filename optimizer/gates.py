@@ -35,6 +35,7 @@ from optimizer.rules.lexicon import PLACEHOLDER, SLOT
 __all__ = [
     "GateResult",
     "GateSettings",
+    "setting",
     "placeholders",
     "placeholder_gate",
     "slot_gate",
@@ -72,17 +73,18 @@ class GateSettings:
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> GateSettings:
         """Read the gate keys of the ``[optimize]`` table; other keys are left alone."""
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            if spec.name in section:
-                kind = int if spec.type in (int, "int") else float
-                try:
-                    values[spec.name] = kind(section[spec.name])
-                except (TypeError, ValueError) as exc:
-                    raise OptimizerError(
-                        f"[optimize] {spec.name} in promptloop.toml: {exc}"
-                    ) from exc
-        return cls(**values)
+        return cls(**{spec.name: setting(section, spec.name, spec.default)
+                      for spec in fields(cls)})
+
+
+def setting(section: dict[str, Any], key: str, default: Any) -> Any:
+    """``[optimize] key`` as the type of its default; a bad value is one clear error."""
+    if key not in section:
+        return default
+    try:
+        return type(default)(section[key])
+    except (TypeError, ValueError) as exc:
+        raise OptimizerError(f"[optimize] {key} in promptloop.toml: {exc}") from exc
 
 
 def placeholders(text: str) -> set[str]:

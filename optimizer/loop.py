@@ -45,7 +45,7 @@ from typing import Any
 from agents.errors import AgentError
 from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
 from optimizer.errors import CriticFailed, CritiqueFormatError, OptimizerError, UnknownEngine
-from optimizer.gates import GateSettings, static_gates
+from optimizer.gates import GateSettings, setting, static_gates
 from optimizer.proposal import (
     SCORE_KEYS,
     Candidate,
@@ -87,10 +87,10 @@ class AgentPromptOptimizer:
         self.progress: Progress = on_progress or (lambda message: None)
         section = workspace.section("optimize")
         self.gate_settings = GateSettings.from_section(section)
-        self.temperature = float(section.get("temperature", 0.2))
-        self.max_repairs = int(section.get("max_repairs", 2))
-        self.concurrency = max(1, int(section.get("concurrency", 4)))
-        self.max_cases = int(section.get("max_cases", 20))
+        self.temperature = setting(section, "temperature", 0.2)
+        self.max_repairs = setting(section, "max_repairs", 2)
+        self.concurrency = max(1, setting(section, "concurrency", 4))
+        self.max_cases = setting(section, "max_cases", 20)
         self._replay: Callable[..., Any] | None = None
         self._owned: list[Any] = []  # what this object built, hence closes
 

@@ -78,3 +78,13 @@ def test_settings_from_the_optimize_table() -> None:
     assert settings.max_size_ratio == 2.0
     with pytest.raises(OptimizerError, match=r"\[optimize\] tolerance"):
         GateSettings.from_section({"tolerance": "lots"})
+
+
+def test_loop_settings_of_the_optimize_table_fail_as_one_clear_error(workspace) -> None:
+    from optimizer.loop import AgentPromptOptimizer
+    from prompt_repo.config import load_workspace
+
+    config = workspace / "promptloop.toml"
+    config.write_text(config.read_text() + '\n[optimize]\nmax_repairs = "twice"\n')
+    with pytest.raises(OptimizerError, match=r"\[optimize\] max_repairs"):
+        AgentPromptOptimizer(load_workspace(workspace))
