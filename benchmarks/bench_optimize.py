@@ -31,8 +31,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "optimize"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
-from optimize_stub_llm import Reply, StubLLM  # noqa: E402
+from llm_stub_server import Reply, StubLLM  # noqa: E402
 from optimize_support import (  # noqa: E402
     AGENT,
     GOOD_DIFF,

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# Test helpers shared across folders (tests/support) import by name.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
 POSTGRES_ENV = "PROMPTLOOP_TEST_POSTGRES_URL"
 PROMPTLOOP = str(Path(sys.executable).with_name("promptloop"))
 

@@ -1,5 +1,5 @@
-"""Fixtures of the optimize tests (helpers live in optimize_support.py, the stub endpoint
-in optimize_stub_llm.py; this folder is put on sys.path so tests import them by name)."""
+"""Fixtures of the optimize tests (helpers live in optimize_support.py, the stub endpoint in
+tests/support/llm_stub_server.py; both folders are on sys.path, so tests import by name)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from optimize_stub_llm import StubLLM  # noqa: E402
+from llm_stub_server import StubLLM
 from optimize_support import configure  # noqa: E402
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from optimize_stub_llm import Reply, StubLLM, answer, failure
+from llm_stub_server import Reply, StubLLM, answer, failure
 from optimize_support import (
     AGENT,
     API_KEY,

@@ -8,7 +8,7 @@ assert how many calls were made and what they contained.
 Answers come from a script: a list of :class:`Reply` consumed in order, or a function of
 the request body (for answers that depend on the prompt received). An unscripted request
 gets HTTP 400 (not retried by the client), so a test fails loudly instead of hanging.
-The benchmark reuses this server with a fixed latency.
+The optimize and session tests and the optimize benchmark (with a fixed latency) use it.
 """
 
 from __future__ import annotations
