@@ -107,6 +107,8 @@ def add_agent(
     with _Editor(workspace, lock_timeout) as editor:
         prompt = editor.inside(relative)
         config, settings = editor.config()
+        if name in settings.get("agents", {}):  # added by another process meanwhile
+            raise ConfigError(f"an agent named {name!r} already exists in {CONFIG_NAME}")
         order = _team_order(settings)
         position = _position(team_position, order)
         editor.refuse_existing(prompt)

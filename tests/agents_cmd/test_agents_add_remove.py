@@ -199,3 +199,21 @@ def test_refusals_are_one_line_and_change_nothing(
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert result.stdout == ""
     assert snapshot(workspace) == before
+
+
+def test_concurrent_adds_lose_no_update(workspace, git) -> None:
+    import subprocess
+    import sys
+
+    promptloop = str(Path(sys.executable).with_name("promptloop"))
+    names = ["Alpha", "Beta", "Gamma"]
+    procs = [subprocess.Popen([promptloop, "-C", str(workspace), "agents", "add", name],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in names]
+    results = [proc.communicate(timeout=120) + (proc.returncode,) for proc in procs]
+    assert [code for _, _, code in results] == [0, 0, 0], results
+    settings = tomllib.loads((workspace / "promptloop.toml").read_text())
+    assert set(names) <= set(settings["agents"]) and set(names) <= set(settings["team"]["order"])
+    subjects = git(workspace, "log", "-3", "--format=%s").split("\n")[:3]
+    assert sorted(s.split("(")[1].split(")")[0] for s in subjects) == names
+    assert git(workspace, "status", "--porcelain").strip() == ""
