@@ -25,12 +25,15 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from agents.errors import AgentError
 from prompt_repo.config import CONFIG_NAME, Workspace, load_workspace
 from prompt_repo.errors import ConfigError, PromptRepoError, WorkspaceNotFound
 from tracker.errors import SchemaError, TrackerError
+
+if TYPE_CHECKING:
+    from prompt_repo.health import PromptState
 
 __all__ = ["Check", "DoctorOptions", "run_checks"]
 
@@ -152,10 +155,7 @@ def _repo_fix(problem: str) -> str:
     return "promptloop init (it creates the repository), or git init in the workspace"
 
 
-def _prompt_check(state: object) -> Check:
-    from prompt_repo.health import PromptState
-
-    assert isinstance(state, PromptState)
+def _prompt_check(state: PromptState) -> Check:
     name = f"prompt {state.agent}"
     if state.problem is not None:
         return fail(name, state.problem, f"fix [agents.{state.agent}] prompt in {CONFIG_NAME}")
