@@ -90,3 +90,15 @@ def test_a_failing_write_is_reported(workspace: Path, use_database: str) -> None
     engine.dispose()
     trip = db_checks(workspace)["database round trip"]
     assert trip.status == "fail" and trip.detail.startswith("write/read failed:")
+
+
+def test_a_schema_newer_than_this_code(workspace: Path, use_database: str) -> None:
+    DecisionTracker(use_database).close()
+    engine = create_engine(use_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    checks = db_checks(workspace)
+    assert checks["database"].status == "fail" and "9999_future" in checks["database"].detail
+    assert checks["database"].fix == "upgrade promptloop, or use another database"
+    assert checks["database round trip"].status == "skipped"
