@@ -35,7 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from git import Commit, InvalidGitRepositoryError, NoSuchPathError, Repo, Tree
+from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 
 from prompt_repo.config import CONFIG_NAME, Workspace
 from prompt_repo.errors import (
@@ -49,12 +49,9 @@ from prompt_repo.errors import (
 )
 from prompt_repo.lock import DEFAULT_TIMEOUT, RepoLock
 from prompt_repo.plumbing import (
-    TREE_MODE,
     Journal,
-    _read_tree,
-    _replace,
-    _write_tree,
     blob_at,
+    build_commit,
     format_message,
     git,
     update_ref,
@@ -361,7 +358,7 @@ class _Editor:
         """One commit from HEAD writing ``files`` (git paths, except CONFIG_NAME which is
         workspace-relative) and deleting ``deleted``; HEAD moves only if it did not move."""
         files = {(self.git_path(p) if p == CONFIG_NAME else p): data for p, data in files.items()}
-        new = self._build(files, deleted, format_message(subject))
+        new = build_commit(self.repo, self.head, files, format_message(subject), deleted)
         ref = str(self.repo.head.ref.path)
         self._journal.begin(ref, self.head, new, files)
         try:
@@ -376,35 +373,6 @@ class _Editor:
         self._journal.end()
         return new
 
-    def _build(self, files: dict[str, bytes], deleted: list[str], message: str) -> str:
-        from io import BytesIO
-
-        from gitdb.base import IStream
-
-        tree: bytes = self.repo.commit(self.head).tree.binsha
-        for path, data in files.items():
-            blob = self.repo.odb.store(IStream(b"blob", len(data), BytesIO(data))).binsha
-            tree = _replace(self.repo, tree, path.split("/"), blob)
-        for path in deleted:
-            tree = _without(self.repo, tree, path.split("/"))
-        parents = [self.repo.commit(self.head)]
-        return Commit.create_from_tree(self.repo, Tree(self.repo, tree), message, parents,
-                                       head=False).hexsha
-
     def _dirty(self, path: str) -> bool:
         out = git(self.repo, "status", "--porcelain=v1", "--untracked-files=no", "--", path)
         return bool(out.strip())
-
-
-def _without(repo: Repo, tree: bytes, parts: list[str]) -> bytes:
-    """``tree`` with the file at ``parts`` removed (an emptied folder disappears too)."""
-    entries = _read_tree(repo, tree)
-    name, rest = parts[0], parts[1:]
-    kept = [e for e in entries if e[2] != name]
-    if rest:
-        old = next((e for e in entries if e[2] == name and e[1] == TREE_MODE), None)
-        if old is not None:
-            sub = _without(repo, old[0], rest)
-            if _read_tree(repo, sub):
-                kept.append((sub, TREE_MODE, name))
-    return _write_tree(repo, kept)
