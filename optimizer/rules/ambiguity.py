@@ -35,6 +35,7 @@ WEIGHTS = {
 NEAR = 6  # words around a term searched for the number that defines it
 CLAUSE_END = (",", ".", ";", ":", "?", "!")
 STATES = frozenset(lx.CATEGORIES["state"])
+CONDITIONALS = frozenset(lx.CATEGORIES["conditional"])
 RESOLVERS = frozenset(("by", "with", "using", "via"))
 HINTS = {
     "high": "above <N>", "low": "below <N>", "large": "above <N>", "small": "below <N>",
@@ -165,16 +166,23 @@ def _vague_verbs(doc: Document, anchors: dict[int, list[int]], out: list[Finding
 
 
 def _references(doc: Document, out: list[Finding]) -> None:
+    """A pronoun that opens a sentence, or its condition ("If they fail, ..."), with nothing
+    before it in its section or after a sentence naming two candidates."""
     sentences = doc.sentences
-    for index in [i for i, s in enumerate(sentences) if s.low and s.low[0] in lx.PRONOUNS]:
-        sentence = sentences[index]
+    for index, sentence in enumerate(sentences):
         low = sentence.low
-        pronoun = len(low) == 1 or low[1] in lx.PRONOUN_VERBS or sentence.raw[0][-1] in ",.;:!?"
+        at = 1 if len(low) > 1 and low[0] in CONDITIONALS else 0
+        if not low or low[at] not in lx.PRONOUNS:
+            continue
+        raw = sentence.raw
+        pronoun = len(low) == at + 1 or low[at + 1] in lx.PRONOUN_VERBS or (
+            raw[at][-1] in ",.;:!?"
+        )
         if pronoun and (sentence.first_in_section or index == 0
                         or lx.TWO_CANDIDATES.search(sentences[index - 1].text)):
             out.append(doc.hit_finding(
-                "unresolved-reference", (index, 0, 1), f"'{low[0]}' has no clear antecedent",
-                f"Name the thing '{low[0]}' refers to.",
+                "unresolved-reference", (index, at, at + 1),
+                f"'{low[at]}' has no clear antecedent", f"Name the thing '{low[at]}' refers to.",
             ))
 
 
