@@ -169,12 +169,13 @@ def _references(doc: Document, out: list[Finding]) -> None:
     """A pronoun that opens a sentence, or its condition ("If they fail, ..."), with nothing
     before it in its section or after a sentence naming two candidates."""
     sentences = doc.sentences
-    for index, sentence in enumerate(sentences):
-        low = sentence.low
-        at = 1 if len(low) > 1 and low[0] in CONDITIONALS else 0
-        if not low or low[at] not in lx.PRONOUNS:
-            continue
-        raw = sentence.raw
+    pronouns, conditionals = lx.PRONOUNS, CONDITIONALS
+    for index in [i for i, s in enumerate(sentences) if s.low and (
+        s.low[0] in pronouns or (s.low[0] in conditionals and s.low[1:2] and s.low[1] in pronouns)
+    )]:
+        sentence = sentences[index]
+        low, raw = sentence.low, sentence.raw
+        at = 0 if low[0] in pronouns else 1
         pronoun = len(low) == at + 1 or low[at + 1] in lx.PRONOUN_VERBS or (
             raw[at][-1] in ",.;:!?"
         )

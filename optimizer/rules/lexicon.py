@@ -308,7 +308,9 @@ KNOWN_ACRONYMS = frozenset(
     "IF THE A".split()
 )
 STRIP = ".,;:!?()[]{}\"'`*"
-VOWELS = frozenset("aeiouy")
+# A whole token of two to four consonants (tokens are lowercased, joined by single spaces;
+# the pattern starts with a literal, so re skips ahead in C).
+CLIPPED = re.compile(r" ([b-df-hj-np-tv-xz]{2,4})(?= )")
 # Short words without a vowel that are not clipped words: units, ordinals, common shorthand.
 KNOWN_CLIPPED = frozenset(
     "mg kg km cm mm ms px hr hrs pts bps pct st nd rd th vs mr mrs dr mph kph kb mb gb tb ml "

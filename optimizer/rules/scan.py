@@ -328,19 +328,21 @@ def _is_instruction(sentence: Sentence, role: bool, modal: bool) -> bool:
             return True
         if word not in lx.LEAD_WORDS:
             break
-    return modal or low[0] in CONDITIONALS or _opens_with_verb(low, 0) or (
+    return modal or low[0] in CONDITIONALS or _opens_with_verb(sentence, 0) or (
         low[0] in lx.INTRO_OPENERS and _after_intro(sentence)
     )
 
 
-def _opens_with_verb(low: list[str], at: int) -> bool:
+def _opens_with_verb(sentence: Sentence, at: int) -> bool:
     """A listed verb at ``at``, or a word that is no determiner, pronoun or preposition
-    followed by an object ("Refund the order", "Triage each message")."""
+    followed by an object ("Refund the order", "Triage each message"; not "Rent: it is")."""
+    low = sentence.low
     word = low[at] if at < len(low) else ""
     if word in lx.IMPERATIVE_VERBS:
         return True
     return at + 1 < len(low) and low[at + 1] in lx.OBJECT_STARTERS and word.isalpha() and (
-        word not in lx.NOT_VERBS and not word.endswith(("ly", "ing", "ed"))
+        sentence.raw[at][-1:].isalpha() and word not in lx.NOT_VERBS
+        and not word.endswith(("ly", "ing", "ed"))
         and (not word.endswith("s") or word.endswith("ss"))
     )
 
@@ -351,7 +353,7 @@ def _after_intro(sentence: Sentence) -> bool:
     raw = sentence.raw
     for i in range(1, min(len(raw) - 1, 10)):
         if raw[i].endswith(","):
-            return _opens_with_verb(sentence.low, i + 1)
+            return _opens_with_verb(sentence, i + 1)
     return False
 
 

@@ -204,3 +204,10 @@ def test_a_term_defined_by_a_when_clause_is_defined_and_not_a_rule() -> None:
 ])
 def test_vaguer_prompt_scores_strictly_more_ambiguous(vague: str, precise: str) -> None:
     assert analyze(vague).ambiguity > analyze(precise).ambiguity
+
+
+def test_a_labelled_background_line_is_not_an_instruction() -> None:
+    """A verb outside the list followed by an object opens an instruction ("Refund the
+    order"), but a label does not ("Schedule: the desk ..."): background may describe freely."""
+    assert "vague-quantifier" in rules_of("Refund the order after many complaints.")
+    assert "vague-quantifier" not in rules_of("Schedule: the desk is busy on many days.")
