@@ -315,7 +315,7 @@ CLIPPED = re.compile(r" ([b-df-hj-np-tv-xz]{2,4})(?= )")
 KNOWN_CLIPPED = frozenset(
     "mg kg km cm mm ms px hr hrs pts bps pct st nd rd th vs mr mrs dr mph kph kb mb gb tb ml "
     "pm hh mm ss ddd www pdf csv sql html xml jpg png gif cwd pwd ls cd rm mv cp ssh tcp "
-    "http https dns smtp nft ltc btc bch xmr bnb tsx js css ts vm cf".split()
+    "http https dns smtp nft ltc btc bch xmr bnb tsx js css ts vm cf pnl".split()
 )
 
 # --- line structure and template awareness (anchored or literal-led: cheap) ---------------

@@ -251,6 +251,6 @@ def test_every_rule_is_documented() -> None:
 
 
 def test_words_clipped_to_consonants_are_abbreviations() -> None:
-    flagged = [f.text for f in analyze("Pt msg: check the lvl. No dx. Dose in mg per kg.").findings
-               if f.rule == "undefined-acronym"]
-    assert flagged == ["Pt", "msg", "lvl", "dx"]  # mg and kg are units
+    text = "Pt msg: check the lvl. No dx. Dose in mg per kg. Log the PnL."
+    flagged = [f.text for f in analyze(text).findings if f.rule == "undefined-acronym"]
+    assert flagged == ["Pt", "msg", "lvl", "dx"]  # mg and kg are units, PnL is known
