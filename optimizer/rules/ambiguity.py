@@ -15,8 +15,10 @@ Amounts, subjective terms and vague verbs are only flagged in instructions (not 
 background a prompt gives). A subjective term ("high volume") or a vague verb is not flagged
 when a number, a placeholder or a <SLOT> stands within six words of it in its sentence, or
 when the prompt defines the term somewhere ("overbought means ...", "RSI above 70 is
-overbought"). A vague state inside a condition ("if the market is volatile") is reported
-once, as an undefined condition, not again as a subjective term.
+overbought", "a ticket is stale when ...", or as a listed value of an input: "regime, one of
+calm, volatile or trending"; see ``optimizer.rules.scan``). A vague state inside a
+condition ("if the market is volatile") is reported once, as an undefined condition, not
+again as a subjective term.
 """
 
 from __future__ import annotations

@@ -6,14 +6,18 @@ The score is a base made of three parts, minus penalties::
     clarity = 100 * base - penalties / sqrt(max(instructions, 8) / 8)
 
 - length: the mean words per instruction sentence, 1 up to 16 words, 0 from 38.
-- structure: headings or labelled sections, lists, and which of role / inputs / rules /
-  output are labelled. It weighs nothing below 50 prose words and fully from 150, so a short
-  precise prompt is not asked for headings.
+- structure: headings or labelled sections, lists (instructions one per line count as a
+  list), and which of role / inputs / rules / output are labelled. It weighs nothing below
+  50 prose words and fully from 500, so a short precise prompt is not asked for headings
+  and a rule added to a longer one costs it little (the optimize gates compare scores
+  before and after a change).
 - directness: the share of instructions written as imperatives rather than "you should",
   "it is important that", passive voice or questions.
 - penalties, in points: contradiction 15, duplicate 8, long sentence 5 (8 over 45 words),
-  several instructions in one sentence 6, wall of text 6, undefined acronym or slang 4,
-  filler 2 (at most 20). Damping them by the number of instructions keeps a long prompt from being
+  several instructions in one sentence 6, wall of text 6, filler 2 (at most 20), undefined
+  acronym, clipped word or slang 1 (at most 3 together: domain vocabulary is a hint, not a
+  fault, and a term next to a number or defined by the prompt is not flagged at all).
+  Damping them by the number of instructions keeps a long prompt from being
   sunk by one long sentence, while filler and duplicates, which are not counted as
   instructions, can only add penalties: padding never raises clarity.
 """

@@ -15,8 +15,11 @@ BUY, SELL or HOLD), ``allowed`` (lower-case alternatives such as positive, negat
 neutral), ``quoted_key``, ``caps`` (upper-case words) and passive ``indirect`` instructions
 ("should be checked").
 
-Each sentence is then annotated: an instruction or not; filler (a pleasantry, or filler
-words around fewer than two content words: "Please note that this is very important"); a
+Each sentence is then annotated: an instruction or not (a listed verb, a modal, an if/when
+rule..., or a bare word that is no determiner, pronoun or preposition followed by an object:
+"Refund the order"; also after an introductory phrase: "For VIP callers, skip the queue");
+filler (a pleasantry, or filler words around fewer than two content words: "Please note
+that this is very important"); a
 generic virtue; concrete (carries a number, value, field or placeholder); a duplicate of an
 earlier sentence (same content words, or three quarters of them shared with a sentence that
 begins or ends with the same word). The document also gets the lists rules loop over instead
