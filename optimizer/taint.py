@@ -8,11 +8,12 @@ consecutive words with one of those texts, or, for a line of 4 or 5 words, when 
 line appears in one. Words are compared normalised: lower case, runs of letters and digits
 (``1.0`` and ``0.55`` stay one word), punctuation and Markdown ignored. A tainted candidate
 does not pass: it is held for a person (shown, never auto-applied), and the gate's detail
-names the line, the words it shares and the case they came from.
+names the line, how many words it shares and the case and field they came from.
 
 :func:`case_texts` lists the untrusted texts of tracker cases as (source, text) pairs, the
-source naming the case and the field (``d17 output.reasoning``, ``d17 context.news``);
-every string a case carries is included, the critic's view of a case being a subset.
+source naming the case and the field (``case d17 output.reasoning``, ``case d17
+context.news``); every string a case carries is included, the critic's view of a case
+being a subset.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ __all__ = ["MIN_RUN", "MIN_LINE", "Untrusted", "case_texts", "taint_gate", "word
 
 MIN_RUN = 6  # consecutive shared words that make a line tainted
 MIN_LINE = 4  # a shorter line copied whole is too common to mean anything
+QUOTE = 60  # characters of a tainted line quoted in the detail
 WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
-SKIPPED_KEYS = frozenset(("case_id", "kind", "timestamp", "agent", "symbol", "prompt_sha",
-                          "type", "decision_ids"))
+# Written by the tracker, not by an LLM or a feed (at any depth: a pair's other call too).
+SKIPPED_KEYS = frozenset(("case_id", "kind", "timestamp", "agent", "prompt_sha",
+                          "decision_ids", "decision_id"))
 
 Untrusted = Sequence[tuple[str, str]]
 
@@ -44,7 +47,7 @@ def case_texts(cases: Iterable[Any]) -> list[tuple[str, str]]:
     for case in cases:
         data = case.to_dict() if hasattr(case, "to_dict") else dict(case)
         name = str(data.get("case_id") or "case")
-        texts += [(f"{name} {path}", text) for path, text in _strings(data, "")]
+        texts += [(f"case {name} {path}", text) for path, text in _strings(data, "")]
     return texts
 
 
@@ -60,8 +63,8 @@ def taint_gate(added: Iterable[tuple[int, str]], untrusted: Untrusted) -> GateRe
     first = tainted[0]
     more = f"; and {len(tainted) - 1} more line(s)" if len(tainted) > 1 else ""
     return GateResult("taint", False, (
-        f"line {first['line']} copies case text (\"{first['shared']}\" from {first['source']}):"
-        f" held for a person, never auto-applied{more}"), data)
+        f"line {first['line']} (\"{first['text']}\") copies {first['words']} words of "
+        f"{first['source']}: held for a person, never auto-applied{more}"), data)
 
 
 class _Index:
@@ -83,11 +86,11 @@ class _Index:
         if MIN_LINE <= len(found) < MIN_RUN:
             whole = f" {' '.join(found)} "
             source = next((n for n, joined in enumerate(self.joined) if whole in joined), None)
-            return None if source is None else self._hit(line, source, found)
+            return None if source is None else self._hit(line, text, source, found)
         for start in range(len(found) - MIN_RUN + 1):
             source = self.runs.get(tuple(found[start:start + MIN_RUN]))
             if source is not None:
-                return self._hit(line, source, self._extend(found, start, source))
+                return self._hit(line, text, source, self._extend(found, start, source))
         return None
 
     def _extend(self, found: list[str], start: int, source: int) -> list[str]:
@@ -97,9 +100,10 @@ class _Index:
             end += 1
         return found[start:end]
 
-    def _hit(self, line: int, source: int, shared: list[str]) -> dict[str, Any]:
-        return {"line": line, "source": self.sources[source], "words": len(shared),
-                "shared": " ".join(shared)}
+    def _hit(self, line: int, text: str, source: int, shared: list[str]) -> dict[str, Any]:
+        text = " ".join(text.split())
+        return {"line": line, "text": text if len(text) <= QUOTE else text[:QUOTE - 3] + "...",
+                "source": self.sources[source], "words": len(shared), "shared": " ".join(shared)}
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -108,7 +112,7 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield path, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            if path or key not in SKIPPED_KEYS:
+            if key not in SKIPPED_KEYS:
                 yield from _strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple):
         for number, item in enumerate(value):
