@@ -7,8 +7,8 @@ the line and the reason:
 
 - **vague wording added**: the analyzer (``optimizer.analyzer.analyze`` on the candidate,
   so its own lexicon, its defined-term and near-a-number exemptions) reports a finding of
-  one of :data:`VAGUE_RULES` on an added line, and the same wording is not also on a
-  removed line (rewording a line that already hedged adds nothing vague).
+  one of :data:`VAGUE_RULES` on an added line, and the same words are not on a removed
+  line (rewording a line that already hedged adds nothing vague).
 - **threshold removed**: a number on a removed line appears on no added line, and the
   change does not bring a new number in its place: in each changed block (a run of
   removed and added lines), the dropped numbers must not outnumber the new ones. So
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -120,7 +119,7 @@ def changed_lines(current: str, candidate: str) -> Change:
 def change_gate(current: str, candidate: str, change: Change | None = None) -> GateResult:
     """Refuse a candidate that adds vague wording or an override, or drops a threshold."""
     change = change or changed_lines(current, candidate)
-    vague = vague_added(current, candidate, change)
+    vague = vague_added(candidate, change)
     dropped = thresholds_dropped(candidate, change)
     overrides = [{"line": n, "reason": reason, "text": _quote(text)}
                  for n, text in change.added if (reason := override_in(text))]
@@ -143,19 +142,23 @@ def change_gate(current: str, candidate: str, change: Change | None = None) -> G
     return GateResult("change", False, detail, data)
 
 
-def vague_added(current: str, candidate: str, change: Change) -> list[dict[str, Any]]:
-    """The analyzer's vague-wording findings on added lines that no removed line had."""
+def vague_added(candidate: str, change: Change) -> list[dict[str, Any]]:
+    """The analyzer's vague-wording findings on added lines whose wording no removed line
+    had (counted: a second 'maybe' is new)."""
     if not change.added:
         return []
     from optimizer.analyzer import analyze
 
     added_at = {n for n, _ in change.added}
-    removed_at = {n for n, _ in change.removed}
-    before = Counter(_key(f) for f in _vague(analyze(current).findings, removed_at))
+    removed = " \n ".join(text for _, text in change.removed).lower()
+    excused: Counter[str] = Counter()
     found = []
-    for finding in _vague(analyze(candidate).findings, added_at):
-        if before[_key(finding)] > 0:
-            before[_key(finding)] -= 1
+    for finding in analyze(candidate).findings:
+        if finding.rule not in VAGUE_RULES or finding.line not in added_at:
+            continue
+        words = finding.text.lower()
+        excused[words] += 1
+        if excused[words] <= len(re.findall(rf"(?<!\w){re.escape(words)}(?!\w)", removed)):
             continue
         found.append({"line": finding.line, "rule": finding.rule, "text": finding.text})
     return found
@@ -204,14 +207,6 @@ def _by_line(vague: list[dict[str, Any]]) -> dict[int, list[str]]:
     for found in vague:
         lines.setdefault(found["line"], []).append(f"{found['rule']} '{found['text']}'")
     return lines
-
-
-def _vague(findings: Iterable[Any], lines: set[int]) -> list[Any]:
-    return [f for f in findings if f.rule in VAGUE_RULES and f.line in lines]
-
-
-def _key(finding: Any) -> tuple[str, str]:
-    return finding.rule, finding.text.lower()
 
 
 def _normal(number: str) -> str:
