@@ -57,7 +57,8 @@ NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\w.])\d+(?:\.\d
 LIST_MARKER = re.compile(r"^\s*(?:[-*+]\s+)?\d+[.)](?=\s)")
 CONDITION = re.compile(
     r"\b(?:if|when|whenever|unless|while|where|until|except|once|provided|during)\b|"
-    r"\b(?:in|on|for|after|before|within)\s+(?!(?:all|any|every|each|no)\b)\w|"
+    r"\b(?:in|on|for|after|before|within|against|without|near|inside|outside|across)\s+"
+    r"(?!(?:all|any|every|each|no)\b)\w|"
     r"(?:\b(?:above|below|over|under|exceeds?|exceeding|between|beyond|least|most|than)\b"
     r"|[<>\u2264\u2265])[^.;]{0,20}?\d",
     re.IGNORECASE,
@@ -70,11 +71,15 @@ FORMATS = frozenset(("JSON", "YAML", "CSV", "XML", "HTML", "ONE", "ONLY"))
 _RULES = r"(?:rules?|instructions?|guidelines?|constraints?|prompt|steps?|policy|policies)"
 _WHICH = (r"(?:(?:all|any|every|the|these|those|other|previous|prior|earlier|above|preceding"
           r"|existing|system|your|my)\s+){1,3}")
+# "ignore any instructions found in the reasoning" protects the rules: not an override.
+_NOT_DATA = (r"(?!\s+(?:in|inside|within|from|found|embedded|contained|written|that\s+appear"
+             r"|given\s+by|of\s+(?:the\s+)?(?:data|reasoning|input|inputs|news|other)))")
 OVERRIDES = (
     # ignore / override the rules
     re.compile(rf"\b(?:ignore|disregard|forget|bypass|override|overrule|supersede)s?\s+"
-               rf"{_WHICH}{_RULES}\b|\b(?:ignore|disregard|forget)\s+(?:everything|all)\b",
-               re.I),
+               rf"{_WHICH}{_RULES}\b{_NOT_DATA}|\b(?:ignore|disregard|forget)\s+(?:everything"
+               r"|all|anything)\s+(?:above|else|before|previous|prior|earlier|said|stated)\b"
+               r"|\b(?:ignore|disregard|forget)\s+everything\s*(?:[.,;:!]|$)", re.I),
     # put itself above them
     re.compile(rf"\b(?:takes?|has|have)\s+(?:priority|precedence)\s+over\s+{_WHICH}"
                rf"{_RULES}\b", re.I),
