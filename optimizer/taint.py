@@ -4,11 +4,13 @@ The failure cases shown to the critic hold text no one at this end wrote: the ag
 reasoning (LLM output) and the recorded context (a market feed, news, whatever the bot
 stored). A critic steered by an instruction planted there tends to copy it into the prompt.
 So an added line is **tainted** when it shares a run of at least :data:`MIN_RUN` (6)
-consecutive words with one of those texts, or, for a line of 4 or 5 words, when the whole
-line appears in one. Words are compared normalised: lower case, runs of letters and digits
-(``1.0`` and ``0.55`` stay one word), punctuation and Markdown ignored. A tainted candidate
-does not pass: it is held for a person (shown, never auto-applied), and the gate's detail
-names the line, how many words it shares and the case and field they came from.
+consecutive words with one of those texts (the run may go on over the next added lines: a
+copied sentence split over three lines is still copied, and the line where it starts is
+named), or, for a line of 4 or 5 words, when the whole line appears in one. Words are
+compared normalised: lower case, runs of letters and digits (``1.0`` and ``0.55`` stay one
+word), punctuation and Markdown ignored. A tainted candidate does not pass: it is held for
+a person (shown, never auto-applied), and the gate's detail names the line, how many words
+it shares and the case and field they came from.
 
 :func:`case_texts` lists the untrusted texts of tracker cases as (source, text) pairs, the
 source naming the case and the field (``case d17 output.reasoning``, ``case d17
@@ -54,7 +56,7 @@ def case_texts(cases: Iterable[Any]) -> list[tuple[str, str]]:
 def taint_gate(added: Iterable[tuple[int, str]], untrusted: Untrusted) -> GateResult:
     """Refuse added lines that copy untrusted case text; ``added`` is (line number, text)."""
     index = _Index(untrusted)
-    tainted = [hit for line, text in added if (hit := index.match(line, text)) is not None]
+    tainted = [hit for group in _consecutive(added) for hit in index.matches(group)]
     data: dict[str, Any] = {"min_run": MIN_RUN, "texts": len(untrusted), "tainted": tainted}
     if not tainted:
         detail = (f"no added line copies case text ({MIN_RUN}+ words checked against "
@@ -81,17 +83,31 @@ class _Index:
             for start in range(len(found) - MIN_RUN + 1):
                 self.runs.setdefault(tuple(found[start:start + MIN_RUN]), number)
 
-    def match(self, line: int, text: str) -> dict[str, Any] | None:
-        found = words(text)
-        if MIN_LINE <= len(found) < MIN_RUN:
-            whole = f" {' '.join(found)} "
-            source = next((n for n, joined in enumerate(self.joined) if whole in joined), None)
-            return None if source is None else self._hit(line, text, source, found)
-        for start in range(len(found) - MIN_RUN + 1):
+    def matches(self, lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
+        """The tainted lines of a group of consecutive added lines: a run may cross lines
+        (splitting a copied sentence over three lines does not hide it)."""
+        stream = [(word, line, text) for line, text in lines for word in words(text)]
+        found = [word for word, _, _ in stream]
+        hits: dict[int, dict[str, Any]] = {}
+        start = 0
+        while start <= len(found) - MIN_RUN:
             source = self.runs.get(tuple(found[start:start + MIN_RUN]))
-            if source is not None:
-                return self._hit(line, text, source, self._extend(found, start, source))
-        return None
+            if source is None:
+                start += 1
+                continue
+            shared = self._extend(found, start, source)
+            _, line, text = stream[start]
+            hits.setdefault(line, self._hit(line, text, source, shared))
+            start += len(shared)
+        for line, text in lines:
+            short = words(text)
+            if line not in hits and MIN_LINE <= len(short) < MIN_RUN:
+                whole = f" {' '.join(short)} "
+                source = next((n for n, joined in enumerate(self.joined) if whole in joined),
+                              None)
+                if source is not None:
+                    hits[line] = self._hit(line, text, source, short)
+        return [hits[line] for line in sorted(hits)]
 
     def _extend(self, found: list[str], start: int, source: int) -> list[str]:
         """The longest run from ``start`` that the source text holds."""
@@ -104,6 +120,16 @@ class _Index:
         text = " ".join(text.split())
         return {"line": line, "text": text if len(text) <= QUOTE else text[:QUOTE - 3] + "...",
                 "source": self.sources[source], "words": len(shared), "shared": " ".join(shared)}
+
+
+def _consecutive(added: Iterable[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    groups: list[list[tuple[int, str]]] = []
+    for line, text in added:
+        if groups and groups[-1][-1][0] == line - 1:
+            groups[-1].append((line, text))
+        else:
+            groups.append([(line, text)])
+    return groups
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
