@@ -318,13 +318,16 @@ class AgentPromptOptimizer:
 
     def _judge(self, proposal: Proposal, candidate: Candidate, text: str) -> None:
         from optimizer.analyzer import analyze
+        from optimizer.taint import case_texts
 
         self.progress(f"Round {candidate.round}: checking the gates")
         candidate.text = text
         candidate.scores = scores_of(analyze(text))
-        candidate.gates = static_gates(proposal.current, text, proposal.scores_before or {},
-                                       candidate.scores, self.gate_settings)
         holdout = proposal.holdout
+        candidate.gates = static_gates(
+            proposal.current, text, proposal.scores_before or {}, candidate.scores,
+            self.gate_settings, replay_available=self._replay is not None and holdout is not None,
+            untrusted=case_texts(proposal.failures))
         if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
             return
         self.progress(f"Round {candidate.round}: replaying {len(holdout.failures)} failure(s) "

@@ -106,4 +106,5 @@ def test_static_gates_fail_a_candidate_with_a_slot() -> None:
     gates = static_gates(current, "Buy when volume is above <N>.\n", before, after,
                          GateSettings())
     assert [(g.name, g.passed) for g in gates] == [
-        ("placeholders", True), ("slots", False), ("size", True), ("scores", True)]
+        ("placeholders", True), ("slots", False), ("size", True), ("scores", True),
+        ("change", True), ("taint", True)]

@@ -326,7 +326,8 @@ def test_json_summary(run_cli, opt_ws, stub):
     assert (data["status"], data["applied"], data["commit"]) == ("applied", True, head(opt_ws))
     assert data["agent"] == AGENT and data["engine"] == "llm" and data["passed"] is True
     assert [c["case_id"] for c in data["failure_cases"]] == [f"d{decision}"]
-    assert [g["name"] for g in data["gates"]] == ["placeholders", "slots", "size", "scores"]
+    assert [g["name"] for g in data["gates"]] == ["placeholders", "slots", "size", "scores",
+                                                  "change", "taint"]
     assert data["usage"] == {"calls": 1, "cached_calls": 0, "prompt_tokens": 120,
                              "completion_tokens": 40}
     assert GOOD_LINE in data["diff"] and data["scores_after"]["overall"] > \

@@ -247,7 +247,8 @@ def test_heuristic_engine_applies_the_evidence(engine_ws: Path, database_url: st
         assert proposal.engine == "heuristic"
         [candidate] = proposal.candidates
         assert candidate.passed, [g.to_dict() for g in candidate.gates]
-        assert [g.name for g in candidate.gates] == ["placeholders", "slots", "size", "scores"]
+        assert [g.name for g in candidate.gates] == ["placeholders", "slots", "size", "scores",
+                                                     "change", "taint"]
         text = candidate.text or ""
         flat = text.replace("\n  ", " ")
         assert ("- In `volatile` markets your calls were right 25% of the time at a mean "
