@@ -10,7 +10,7 @@ Prompts: the three example prompts of ``promptloop init`` repeated (numbers made
 copy) to 10 KB, 100 KB and 1 MB; the candidate adds one precise rule in the middle and
 rewords one line; 20 case texts of about 250 characters each. Best of RUNS, one process.
 
-    python benchmarks/bench_gates.py [--runs R]
+    python benchmarks/bench_static_gates.py [--runs R]
 """
 
 from __future__ import annotations
