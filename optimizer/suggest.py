@@ -104,6 +104,8 @@ THRESHOLD_HINTS = {
 PREPOSITIONS = frozenset("after before around about into onto over under near than".split())
 WORD_AFTER = re.compile(r"\s+([A-Za-z][\w-]*)")
 CLAUSE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*(?:[-*+]\s+|\d{1,2}[.)]\s+)?)$")
+LIST_MARKER = re.compile(r"(?:[-*+]|(?<!\d)\d{1,2}[.)])$")
+NEWLINE = re.compile(r"\n")
 
 
 @dataclass(frozen=True)
@@ -175,21 +177,21 @@ def finding_suggestions(findings: list[Finding]) -> list[str]:
     return out
 
 
-def _offset(text: str, line: int, col: int) -> int:
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + col - 1
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's first character (one pass, so locating every finding is
+    linear in the prompt, not lines x findings)."""
+    return [0, *(match.end() for match in NEWLINE.finditer(text))]
 
 
 def _edits(text: str, analysis: Analysis, slots: bool, inserts: bool) -> list[Edit]:
     """One edit per finding that has one; insertions (hints) only when ``inserts``."""
     edits: list[Edit] = []
+    starts = _line_starts(text)
     for finding in analysis.findings:
         if not finding.text:
             continue
-        start = _offset(text, finding.line, finding.col)
-        end = _offset(text, finding.end_line, finding.end_col)
+        start = starts[finding.line - 1] + finding.col - 1
+        end = starts[finding.end_line - 1] + finding.end_col - 1
         edit = _edit(text, finding, start, end, analysis)
         if edit and (inserts or edit[0] != edit[1]) and (slots or not SLOT.search(edit[2])):
             edits.append(edit)
@@ -230,17 +232,19 @@ def _after_noun(text: str, end: int) -> int:
 
 
 def _deletion(text: str, start: int, end: int) -> Edit:
-    """Delete a span with the space (and a comma left dangling) around it."""
-    before = text[:start]
-    at_clause_start = bool(CLAUSE_START.search(before))
-    rest = text[end:]
-    trailing = len(rest) - len(rest.lstrip(" "))
-    if at_clause_start and rest.startswith(","):
-        trailing = 1 + len(rest[1:]) - len(rest[1:].lstrip(" "))
-    elif trailing == 0 or rest[trailing:trailing + 1] in ".,;:!?)\n":
-        lead = len(before) - len(before.rstrip(" ,"))
-        if rest[:1] == "," and before.rstrip(" ").endswith(","):
-            lead = len(before) - len(before.rstrip(" "))
+    """Delete a span with the space (and a comma left dangling) around it.
+
+    Only the characters next to the span are looked at (never a copy of the text before or
+    after it), so a prompt with many deletions costs time linear in its size."""
+    at_clause_start = _clause_start(text, start)
+    trailing = _run_forward(text, end, " ")
+    if at_clause_start and text.startswith(",", end):
+        trailing = 1 + _run_forward(text, end + 1, " ")
+    elif trailing == 0 or text[end + trailing:end + trailing + 1] in ".,;:!?)\n":
+        lead = _run_back(text, start, " ,")
+        spaces = _run_back(text, start, " ")
+        if text.startswith(",", end) and text[start - spaces - 1:start - spaces] == ",":
+            lead = spaces
         return start - lead, end, ""
     replacement = ""
     following = text[end + trailing: end + trailing + 1]
@@ -248,6 +252,48 @@ def _deletion(text: str, start: int, end: int) -> Edit:
         replacement = following.upper()
         trailing += 1
     return start, end + trailing, replacement
+
+
+def _run_forward(text: str, at: int, chars: str) -> int:
+    """How many characters from ``at`` on are in ``chars``."""
+    end = at
+    while end < len(text) and text[end] in chars:
+        end += 1
+    return end - at
+
+
+def _run_back(text: str, at: int, chars: str) -> int:
+    """How many characters just before ``at`` are in ``chars``."""
+    begin = at
+    while begin > 0 and text[begin - 1] in chars:
+        begin -= 1
+    return at - begin
+
+
+def _clause_start(text: str, at: int) -> bool:
+    """Whether ``at`` starts a clause: the text's start, after a sentence end (or a colon)
+    and a space, or at the start of a line or of a list item. Equivalent to CLAUSE_START
+    matching ``text[:at]``, but it looks back only over the whitespace and list marker."""
+    gap = _space_back(text, at)
+    if gap == 0:
+        return at == 0 or "\n" in text[:at]
+    if gap < at and ("\n" in text[gap:at] or text[gap - 1] in ".!?:"):
+        return True
+    if gap == at:
+        return False
+    marker = LIST_MARKER.search(text, max(0, gap - 3), gap)
+    if marker is None:
+        return False
+    before = _space_back(text, marker.start())
+    return "\n" in text[before:marker.start()]
+
+
+def _space_back(text: str, at: int) -> int:
+    """The offset where the whitespace run ending at ``at`` begins."""
+    begin = at
+    while begin > 0 and text[begin - 1].isspace():
+        begin -= 1
+    return begin
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
