@@ -179,6 +179,8 @@ def _describe(text: str, edit: Edit) -> str:
     old = " ".join(text[start:end].split())
     if not replacement.strip():
         return f"delete '{old}'"
+    if len(replacement) == 1 and old[-1:] == replacement.lower():  # deleted, then capitalized
+        return f"delete '{old[:-1].strip()}'"
     if start == end:
         before = text[max(0, start - 40):start].split() or [""]
         return f"insert '{replacement.strip()}' after '{before[-1]}'"
