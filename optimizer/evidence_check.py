@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 MIN_HELD_OUT = 10  # held-out calls with an outcome in a cap's scope, for a verdict
+MAX_LISTED = 20  # lines per list in the critique; a huge prompt must not make a huge critique
 BINS = 10
 GATE = "offline-evidence"
 ACTION_RULE = "an action rule: checking it needs the agent replayed by an LLM"
@@ -186,7 +187,8 @@ def evidence_gate(evidence: Evidence, checks: Sequence[RuleCheck], proposed: Seq
                f"{len(evidence.held_out)} after the cut {evidence.cut.isoformat()}")
     data = {"cut": evidence.cut.isoformat(), "evidence_calls": evidence.evidence_calls,
             "held_out_calls": len(evidence.held_out), "min_held_out": MIN_HELD_OUT,
-            "rules": [check.to_dict() for check in checks], "proposed": list(proposed),
+            "rules": [check.to_dict() for check in checks],
+            "proposed": list(proposed[:MAX_LISTED]), "proposed_count": len(proposed),
             "summary": summary}
     added = [check.describe() for check in checks if not check.applied
              and _holds(candidate, check.rule) and not _holds(current, check.rule)]
@@ -222,11 +224,17 @@ def heuristic_diagnosis(reworded: bool, checks: Sequence[RuleCheck], proposed: S
     held = [c.describe() for c in checks if not c.applied] + list(proposed)
     if held:
         parts.append("Proposed, not applied (each would change what the agent decides; no "
-                     "offline evidence confirms it):\n" + "\n".join(f"- {p}" for p in held))
+                     "offline evidence confirms it):\n" + _listed(held))
     if left:
         parts.append("Left for a person (the engine inserts no <N> slot to fill):\n"
-                     + "\n".join(f"- {s}" for s in left))
+                     + _listed(left))
     return "\n\n".join(parts)
+
+
+def _listed(lines: Sequence[str]) -> str:
+    shown = [f"- {line}" for line in lines[:MAX_LISTED]]
+    more = len(lines) - MAX_LISTED
+    return "\n".join(shown + ([f"- ... and {more} more"] if more > 0 else []))
 
 
 def _name(rule: EvidenceRule) -> str:

@@ -465,3 +465,17 @@ def test_auto_apply_on_a_fresh_workspace_changes_no_decision(run_cli, tmp_path: 
 def _git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def test_the_critique_of_a_long_prompt_lists_at_most_twenty_lines_per_list() -> None:
+    from optimizer.evidence_check import Evidence, evidence_gate, heuristic_diagnosis
+
+    evidence = Evidence(CUT, None, [], [])
+    proposed = [f"line {n}: delete 'usually'" for n in range(1, 51)]
+    left = [f"line {n}: Split it." for n in range(1, 23)]
+    diagnosis = heuristic_diagnosis(False, [], proposed, left, evidence)
+    lines = diagnosis.splitlines()
+    assert "- line 20: delete 'usually'" in lines and "- line 21: delete 'usually'" not in lines
+    assert "- ... and 30 more" in lines and "- ... and 2 more" in lines
+    gate = evidence_gate(evidence, [], proposed, "a", "a")
+    assert len(gate.data["proposed"]) == 20 and gate.data["proposed_count"] == 50
