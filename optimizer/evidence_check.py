@@ -221,7 +221,8 @@ def heuristic_diagnosis(reworded: bool, checks: Sequence[RuleCheck], proposed: S
     if not checks:
         parts.append(f"No evidence: {evidence.evidence_calls} call(s) with an outcome before "
                      f"{_day(evidence.cut)}; no rule from the track record.")
-    held = [c.describe() for c in checks if not c.applied] + list(proposed)
+    held = [f"{c.rule.summary} ({c.describe()})" for c in checks if not c.applied]
+    held += proposed
     if held:
         parts.append("Proposed, not applied (each would change what the agent decides; no "
                      "offline evidence confirms it):\n" + _listed(held))

@@ -321,9 +321,14 @@ def test_heuristic_engine_applies_only_the_caps_the_later_calls_confirm(
         assert volatile["ece_after"] < volatile["ece_before"]
         assert gate.data["proposed"] == ["line 40: 'use your judgement' -> 'answer HOLD'"]
         assert candidate.diagnosis.startswith("Add 1 rule(s) from the track record\n")
-        assert "- confidence cap 0.25 in `bullish`: dropped, 15 held-out call(s)" in (
-            candidate.diagnosis)
-        assert "- tie-break between BUY and SELL: proposed, not applied" in candidate.diagnosis
+        assert ("- In `bullish` markets your calls were right 25% of the time at a mean "
+                "confidence of 0.90 (n=40): do not exceed confidence 0.25 when "
+                "`market_condition` is `bullish`. (confidence cap 0.25 in `bullish`: dropped, "
+                "15 held-out call(s) in scope") in candidate.diagnosis
+        assert ("`rsi_14` is between 45 and 55): answer HOLD. On 12 pairs of opposite calls you "
+                "made within an hour, HOLD would have been right 100% of the time, your calls "
+                "0% (n=24). (tie-break between BUY and SELL: proposed, not applied (an action "
+                "rule: checking it needs the agent replayed by an LLM))") in candidate.diagnosis
         assert "- line 40: 'use your judgement' -> 'answer HOLD'" in candidate.diagnosis
         sha = optimizer.apply(proposal)
 
