@@ -80,7 +80,7 @@ def heuristic_rewrite(text: str, *, slots: bool = True, behaviour: bool = True) 
     ``behaviour=False`` only wording edits are made; the others come back in ``proposed``."""
     before = analyze(text)
     suggestions = finding_suggestions(before.findings)
-    skipped: list[str] | None = None if behaviour else []
+    skipped: list[str] = []  # behaviour edits not made, located in the original text
     proposed, current = text, before
     for number in range(PASSES):  # an edit can reveal another ("You should generally use")
         edits = _edits(proposed, current, slots, inserts=number == 0, behaviour=behaviour,
@@ -89,8 +89,11 @@ def heuristic_rewrite(text: str, *, slots: bool = True, behaviour: bool = True) 
         if edited == proposed:
             break
         proposed, current = edited, analyze(edited)
-    proposed = _additions(proposed, current, slots, behaviour, skipped)
-    unchanged = Rewrite(text, "", suggestions, False, before, before, list(skipped or []))
+    if behaviour:
+        proposed = _additions(proposed, current, slots)
+    else:
+        skipped += _addition_proposals(text, before)
+    unchanged = Rewrite(text, "", suggestions, False, before, before, skipped)
     if proposed == text or Counter(PLACEHOLDER.findall(proposed)) != Counter(
         PLACEHOLDER.findall(text)
     ) or (not slots and new_slots(text, proposed)):
@@ -99,7 +102,7 @@ def heuristic_rewrite(text: str, *, slots: bool = True, behaviour: bool = True) 
     if not _better(before, after):
         return unchanged
     return Rewrite(proposed, unified_diff(text, proposed), suggestions, True, before, after,
-                   list(skipped or []))
+                   skipped)
 
 
 def _better(before: Analysis, after: Analysis) -> bool:
@@ -308,15 +311,9 @@ def _trading(text: str) -> bool:
     return "HOLD" in text and ("BUY" in text or "SELL" in text)
 
 
-def _additions(text: str, analysis: Analysis, slots: bool, behaviour: bool,
-               skipped: list[str] | None) -> str:
-    """Add what is missing; every addition is a behaviour edit (module
-    optimizer.rewrite_tables): without ``behaviour`` it is described in ``skipped``."""
+def _additions(text: str, analysis: Analysis, slots: bool) -> str:
+    """Add what is missing (each addition is a behaviour edit: optimizer.rewrite_tables)."""
     rules = {f.rule for f in analysis.findings}
-    if not behaviour:
-        if skipped is not None:
-            skipped.extend(_addition_proposals(text, analysis, rules))
-        return text
     if "missing-default" in rules:
         text = _add_default(text, analysis)
     if "unbounded-score" in rules:
@@ -331,7 +328,9 @@ def _additions(text: str, analysis: Analysis, slots: bool, behaviour: bool,
     return text
 
 
-def _addition_proposals(text: str, analysis: Analysis, rules: set[str]) -> list[str]:
+def _addition_proposals(text: str, analysis: Analysis) -> list[str]:
+    """What :func:`_additions` would add, described for a person."""
+    rules = {f.rule for f in analysis.findings}
     out = []
     if "missing-default" in rules:
         out.append(f"add a default rule: '{_default_sentence(text)}'")
