@@ -90,7 +90,7 @@ def test_the_default_tolerance_lets_one_precise_domain_rule_into_a_long_prompt()
             "answer HOLD.")
     candidate = "\n".join([*lines[:40], rule, *lines[40:]]) + "\n"
     before, after = scores_of(analyze(current)), scores_of(analyze(candidate))
-    assert after["clarity"] < before["clarity"]  # 'squeeze' is flagged as slang
+    assert before["clarity"] - after["clarity"] <= GateSettings().tolerance  # 'squeeze': slang
     results = static_gates(current, candidate, before, after, GateSettings(),
                            replay_available=True)
     assert all(g.passed for g in results), [g.to_dict() for g in results]
