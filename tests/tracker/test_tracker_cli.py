@@ -266,3 +266,12 @@ def _assert_empty(url: str) -> None:
         assert count_rows(tracker.engine, "agent_outputs") == 0
     finally:
         tracker.close()
+
+
+def test_sqlite_url_in_a_missing_folder_is_refused_naming_it(run_cli, tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent" / "dir"
+    result = run_cli("record", "--database-url", f"sqlite:///{missing}/x.db", input=_line(9))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"Error: cannot open sqlite:///{missing}/x.db: the folder "
+                             f"{missing} does not exist; create it first or fix the path\n")
+    assert not (tmp_path / "nonexistent").exists()
