@@ -67,6 +67,21 @@ def json_problem(value: Any) -> tuple[str, str] | None:
     return None
 
 
+def object_problem(value: dict[Any, Any]) -> tuple[str, str] | None:
+    """:func:`json_problem` for a dict, the flat common case (text keys, plain scalars)
+    checked inline: most contexts are a dozen prices and indicators."""
+    for key, item in value.items():
+        kind = type(item)
+        if type(key) is str and key.isascii() and "\x00" not in key and (
+            (kind is float and item - item == 0.0)
+            or (kind is str and item.isascii() and "\x00" not in item)
+            or (kind is int and JSON_INT_MIN <= item <= JSON_INT_MAX)
+        ):
+            continue
+        return json_problem(value)  # nested, or a problem: the full walk names it
+    return None
+
+
 def _check(value: Any, depth: int) -> None:
     kind = type(value)
     if kind is str:
@@ -95,7 +110,10 @@ def _check_object(value: dict[Any, Any], depth: int) -> None:
     if depth >= MAX_DEPTH:
         raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
     for key, item in value.items():
-        _check_key(key)  # its message names the key itself
+        if type(key) is not str or not key.isascii() or "\x00" in key:
+            _check_key(key)  # its message names the key itself
+        if _plain(item):
+            continue
         try:
             _check(item, depth + 1)
         except _Refused as refused:
@@ -107,11 +125,23 @@ def _check_array(value: list[Any] | tuple[Any, ...], depth: int) -> None:
     if depth >= MAX_DEPTH:
         raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
     for index, item in enumerate(value):
+        if _plain(item):
+            continue
         try:
             _check(item, depth + 1)
         except _Refused as refused:
             refused.parts.append(f"[{index}]")
             raise
+
+
+def _plain(item: Any) -> bool:
+    """The common scalars, accepted inline: finite floats, 64-bit ints, ASCII text."""
+    kind = type(item)
+    if kind is float:
+        return item - item == 0.0  # NaN - NaN and inf - inf are NaN
+    if kind is str:
+        return item.isascii() and "\x00" not in item
+    return kind is int and JSON_INT_MIN <= item <= JSON_INT_MAX
 
 
 def _check_key(key: Any) -> None:

@@ -26,7 +26,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker.errors import UnknownDecisionError, ValidationError
-from tracker.json_values import INT_MAX, MAX_DEPTH, json_problem, printable, show, string_problem
+from tracker.json_values import (
+    INT_MAX,
+    MAX_DEPTH,
+    object_problem,
+    printable,
+    show,
+    string_problem,
+)
 from tracker.rules import ACTIONS, RISK_LEVELS
 
 DECISION_KEYS = frozenset(
@@ -100,8 +107,13 @@ def output_row(data: Any, timestamp: datetime, where: str, index: int = 0) -> di
         "confidence": None if raw_confidence is None
         else probability(raw_confidence, label, "confidence"),
         "risk_level": risk_level(get("risk_level"), label, "risk_level"),
-        "reasoning": optional_text(reasoning, label, "reasoning"),
-        "raw_output": optional_text(raw_output, label, "raw_output"),
+        # the two long texts: the common valid case inline, the rest in optional_text
+        "reasoning": reasoning if reasoning is None or (
+            type(reasoning) is str and reasoning.isascii() and "\x00" not in reasoning)
+        else optional_text(reasoning, label, "reasoning"),
+        "raw_output": raw_output if raw_output is None or (
+            type(raw_output) is str and raw_output.isascii() and "\x00" not in raw_output)
+        else optional_text(raw_output, label, "raw_output"),
         "error": error,
         "latency_ms": optional_number(get("latency_ms"), label, "latency_ms"),
         "prompt_tokens": optional_count(get("prompt_tokens"), label, "prompt_tokens"),
@@ -216,6 +228,8 @@ def text(value: Any, where: object, name: str = "", max_length: int | None = Non
     if type(value) is str and value and not value.isspace():
         if max_length is not None and len(value) > max_length:
             raise ValidationError(f"{_label(where, name)}: longer than {max_length} characters")
+        if value.isascii() and "\x00" not in value:  # the common case, without a call
+            return value
         return _storable(value, where, name)
     raise ValidationError(
         f"{_label(where, name)}: expected a non-empty string, got {show(value)}"
@@ -233,6 +247,8 @@ def optional_text(
         )
     if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{_label(where, name)}: longer than {max_length} characters")
+    if value.isascii() and "\x00" not in value:
+        return value
     return _storable(value, where, name)
 
 
@@ -247,12 +263,13 @@ def optional_object(value: Any, where: object, name: str = "") -> dict[str, Any]
     """A JSON object for a JSON column, checked all the way down (see json_values)."""
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise ValidationError(
-            f"{_label(where, name)}: expected an object, got {type(value).__name__}"
-        )
-    value = value if type(value) is dict else dict(value)
-    problem = json_problem(value)
+    if type(value) is not dict:
+        if not isinstance(value, Mapping):
+            raise ValidationError(
+                f"{_label(where, name)}: expected an object, got {type(value).__name__}"
+            )
+        value = dict(value)
+    problem = object_problem(value)
     if problem:
         path, reason = problem
         raise ValidationError(f"{_label(where, name)}{path}: {reason}")

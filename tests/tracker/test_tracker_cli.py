@@ -241,6 +241,9 @@ def test_record_with_stdin_closed_is_one_line(db) -> None:
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == ("Error: no input: stdin is closed; name a file or pipe the "
                              "records in\n")
+    outcome = subprocess.run(["sh", "-c", '"$0" "$@" <&-', PROMPTLOOP, "outcome", "1",
+                              "--value", "0.1", *db], capture_output=True, text=True, timeout=120)
+    assert (outcome.returncode, outcome.stderr) == (1, "Error: no decision with id 1\n")
 
 
 def test_unstorable_outcome_is_one_line_and_writes_nothing(run_cli, db, database_url) -> None:
