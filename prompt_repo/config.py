@@ -180,14 +180,15 @@ def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
 def _llm_settings(table: dict[str, Any], model: str | None) -> LLMSettings:
     parsed = _validated(LLMTable, table, "llm")
     values: dict[str, Any] = {
-        "model": resolve(model, "PROMPTLOOP_MODEL", parsed.model, DEFAULT_MODEL),
+        **parsed.model_dump(exclude_none=True),
+        "model": resolve(model, "PROMPTLOOP_MODEL", parsed.model, None),
         "base_url": resolve(None, "OPENAI_BASE_URL", parsed.base_url, None) or None,
         "api_key": resolve(None, "OPENAI_API_KEY", parsed.api_key, None) or None,
     }
     if values["base_url"] is not None and values["base_url"] != parsed.base_url:
         _check_url(values["base_url"], "OPENAI_BASE_URL")
-    values.update(parsed.model_dump(exclude={"model", "base_url", "api_key"}, exclude_none=True))
-    return LLMSettings(**_known_fields(LLMSettings, values))
+    given = {key: value for key, value in values.items() if value is not None}
+    return LLMSettings(**_known_fields(LLMSettings, given))
 
 
 def _agents(table: dict[str, Any]) -> dict[str, AgentConfig]:
