@@ -155,7 +155,7 @@ def aware_datetime(value: Any, where: object, name: str = "") -> datetime:
 
 
 def action(value: Any, where: object, name: str = "action") -> str:
-    if value in _ACTION_SET:
+    if type(value) is str and value in _ACTION_SET:  # a list or dict is not hashable
         return str(value)
     if isinstance(value, str) and value.strip().upper() in ACTIONS:
         return value.strip().upper()
@@ -215,7 +215,7 @@ def decision_id(value: Any) -> int:
 
 
 def risk_level(value: Any, where: object, name: str = "risk_level") -> str | None:
-    if value is None or value in _RISK_SET:
+    if value is None or (type(value) is str and value in _RISK_SET):
         return value
     if isinstance(value, str) and value.strip().upper() in RISK_LEVELS:
         return value.strip().upper()

@@ -84,6 +84,9 @@ UNSTORABLE = [
      r"agent_outputs\[0\]: raw_output: contains a NUL"),
     ({"agent_outputs": [output(reasoning="\ud83d")]},
      r"agent_outputs\[0\]: reasoning: contains a lone surrogate"),
+    ({"action": ["BUY"]}, r"action: \['BUY'\] is not one of BUY, SELL, HOLD"),
+    ({"risk_level": {"level": "LOW"}}, r"risk_level: \{'level': 'LOW'\} is not one of LOW"),
+    ({"agent_outputs": [output(action=["BUY"])]}, r"agent_outputs\[0\]: action: \['BUY'\]"),
     ({"agent_outputs": [output(latency_ms=float("nan"))]},
      r"agent_outputs\[0\]: latency_ms: NaN is not a finite"),
 ]
