@@ -23,8 +23,9 @@ keys are refused (a typo names the known keys), types are strict (``true`` is no
 is not 2) and ranges are stated. Each refusal is one :class:`ConfigError` line naming the
 table, the key, the value and what is allowed, e.g.
 ``[llm] timeout = 0 in promptloop.toml: expected seconds, more than 0 and at most 3600``.
-``OPENAI_BASE_URL`` is held to the same rule as ``[llm] base_url``. ``prompts_dir`` is
-accepted for files written by older versions and ignored: each agent names its prompt file.
+``OPENAI_BASE_URL`` is held to the same rule as ``[llm] base_url``. ``prompts_dir`` is the
+folder where ``promptloop agents add`` creates a new agent's prompt file; each configured
+agent names its own file.
 
 Other tables (``[lint]``, ``[team]``, ``[analysis]``...) belong to the parts that read them;
 they are kept in :attr:`Workspace.raw`.
@@ -50,6 +51,7 @@ CONFIG_NAME = "promptloop.toml"
 STATE_DIR = ".promptloop"
 DEFAULT_DATABASE_URL = f"sqlite:///{STATE_DIR}/tracker.db"
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_PROMPTS_DIR = "prompts"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Workspace:
     llm: LLMSettings
     agents: dict[str, AgentConfig]
     raw: dict[str, Any]
+    prompts_dir: str = DEFAULT_PROMPTS_DIR  # where `agents add` creates prompt files
 
     @property
     def state_dir(self) -> Path:
@@ -144,6 +147,7 @@ def load_workspace(
     main = _validated(MainTable, _table(raw, "promptloop"), "promptloop")
     return Workspace(
         root=root,
+        prompts_dir=main.prompts_dir,
         database_url=absolute_database_url(
             resolve(database_url, "PROMPTLOOP_DATABASE_URL", main.database_url,
                     DEFAULT_DATABASE_URL),
@@ -223,8 +227,9 @@ class MainTable(_Table):
     database_url: str | None = Field(
         None, min_length=1, description="a database URL such as \"sqlite:///.promptloop/"
         "tracker.db\" or \"postgresql://user@host/promptloop\"")
-    prompts_dir: str | None = Field(
-        None, description="a folder name (accepted from older files and ignored)")
+    prompts_dir: str = Field(
+        DEFAULT_PROMPTS_DIR, min_length=1,
+        description="a folder, relative to the workspace root, for new agents' prompts")
 
 
 class LLMTable(_Table):

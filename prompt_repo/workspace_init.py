@@ -136,7 +136,7 @@ _CONFIG_TEMPLATE = """\
 # the environment; the order is: flag > environment variable > this file > default.
 
 [promptloop]
-# Folder of the prompt files, one Markdown file per agent, relative to this file.
+# Folder where `promptloop agents add` creates a new agent's prompt file.
 prompts_dir = "{prompts}"
 # Where decisions and outcomes are recorded. The default is a SQLite file under
 # .promptloop/ (git-ignored). For a team or a fleet of bots, use PostgreSQL, e.g.

@@ -150,14 +150,15 @@ def test_good_settings_load_and_absent_ones_take_the_dataclass_defaults(
     ws = load_workspace(write(tmp_path / "ws", AGENT + "[llm]\n"))
     assert ws.llm == LLMSettings()
     assert ws.agents["X"] == AgentConfig(name="X", prompt="p.md")
-    text = ("[promptloop]\nprompts_dir = 'prompts'\n"  # older files: accepted, ignored
+    assert ws.prompts_dir == "prompts"
+    text = ("[promptloop]\nprompts_dir = 'agent-prompts'\n"
             "[llm]\nbase_url = 'http://127.0.0.1:8080/v1'\nmax_calls = 7\ntimeout = 5\n"
             "connect_timeout = 2.5\ndeadline = 30\n" + AGENT + "temperature = 1\n")
     ws = load_workspace(write(tmp_path / "ws2", text))
     assert (ws.llm.base_url, ws.llm.max_calls, ws.llm.timeout) == (
         "http://127.0.0.1:8080/v1", 7, 5.0)
     assert isinstance(ws.llm.timeout, float) and ws.agents["X"].temperature == 1.0
-    assert not hasattr(ws, "prompts_dir")
+    assert ws.prompts_dir == "agent-prompts"  # where `agents add` writes new prompts
 
 
 def test_bad_setting_through_the_cli_is_one_line_and_exit_1(run_cli, tmp_path: Path) -> None:
