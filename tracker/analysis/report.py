@@ -173,7 +173,8 @@ def _agents_in(conn: Connection, window: sql.Window) -> list[str]:
     outputs = sql.OUTPUTS
     query = (
         sa.select(outputs.c.agent).distinct()
-        .where(outputs.c.timestamp >= window.start, outputs.c.timestamp < window.end)
+        .where(outputs.c.timestamp >= window.start, outputs.c.timestamp < window.end,
+               outputs.c.is_shadow.is_(sa.false()))
         .order_by(outputs.c.agent)
     )
     return list(conn.execute(query).scalars())
