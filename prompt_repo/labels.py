@@ -145,6 +145,16 @@ class Labels:
                 rows.append(LabelEntry(agent, label, sha, names.get(sha, sha[:7])))
         return rows
 
+    def for_team(self, agents: list[str], label: str) -> dict[str, str]:
+        """Agent -> the label it runs under when a team runs ``label``: ``label`` where the
+        agent has it, else ``production``. UnknownRevision when no agent has it."""
+        table = self.table()
+        has = {agent: check_label_name(label) in table.get(agent, {}) for agent in agents}
+        if label != PRODUCTION and not any(has.values()):
+            raise UnknownRevision(f"no agent of the team has a label {label!r}"
+                                  " (see: promptloop label list)")
+        return {agent: label if has[agent] else PRODUCTION for agent in agents}
+
     def log(self, agent: str, label: str) -> list[LabelMove]:
         """The moves of ``agent``'s ``label``, newest first, from the file's git history."""
         check_label_name(label)
