@@ -220,6 +220,19 @@ class Labels:
         except NoChange:
             return None
 
+    def commit_as(self, agent: str, label: str, commit: Callable[[], str], *,
+                  reason: str | None = None) -> str:
+        """Make a prompt commit (``commit()`` returns its sha) that goes to ``label`` instead
+        of production: production is pinned first (if unset), then ``label`` is pointed at
+        the new version. Three commits at most, each touching one file."""
+        check_label_name(label)
+        if label == PRODUCTION:
+            raise PromptRepoError("commit_as moves a label other than production")
+        self.pin_production(agent)
+        sha = commit()
+        self.set(agent, label, sha, reason=reason)
+        return sha
+
     # -- internals -----------------------------------------------------------------------
 
     def _commit(self, agent: str, label: str, change: Callable[[Table], Table],
