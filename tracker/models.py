@@ -126,6 +126,7 @@ class AgentOutput(Base):
         Index("ix_agent_outputs_agent_timestamp", "agent", "timestamp"),
         Index("ix_agent_outputs_decision_id", "decision_id"),
         Index("ix_agent_outputs_prompt_sha", "prompt_sha"),
+        Index("ix_agent_outputs_shadow_ts", "is_shadow", "timestamp"),
     )
 
 

@@ -209,3 +209,18 @@ def test_alpha_from_promptloop_toml(release) -> None:
     assert compare_live(ws, tracker.engine, AGENT).verdict == "inconclusive"
     lenient = dataclasses.replace(ws, raw={**ws.raw, "release": {"alpha": 0.1}})
     assert compare_live(lenient, tracker.engine, AGENT).verdict == "better"
+
+
+def test_analyze_shows_production_and_shadow_side_by_side(database_url: str) -> None:
+    from tracker.analysis.report import analyze_performance
+
+    tracker = DecisionTracker(database_url)
+    record(tracker, TABLE)
+    report = analyze_performance(tracker.engine, days=30, store_metrics=False)
+    block = report["agents"][AGENT]
+    assert (block["decisions"], block["with_outcome"]) == (8, 7)  # production calls only
+    rows = [(r["label"], r["shadow"], r["version"], r["decisions"], r["with_outcome"],
+             r["accuracy"]) for r in block["by_label"]]
+    assert rows == [("production", False, "aaaaaaa", 7, 6, round(2 / 6, 4)),
+                    ("candidate", True, "bbbbbbb", 7, 6, round(4 / 6, 4))]
+    assert report["agents"]["RiskManager"]["by_label"] == []
