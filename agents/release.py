@@ -23,7 +23,7 @@ from typing import Any
 
 from agents.errors import AgentError
 from prompt_repo.config import Workspace
-from prompt_repo.errors import ConfigError
+from prompt_repo.errors import ConfigError, UnknownRevision
 from prompt_repo.labels import PRODUCTION, LabelMove, is_label_name
 from tracker.compare import (
     DEFAULT_ALPHA,
@@ -75,7 +75,15 @@ def resolve_version(workspace: Workspace, agent: str, name: str) -> Any:
     with PromptRepo(workspace) as repo:
         labelled = is_label_name(name) and (
             name == PRODUCTION or repo.labels().get(agent, name) is not None)
-        return repo.read(agent, label=name) if labelled else repo.read(agent, name)
+        if labelled:
+            return repo.read(agent, label=name)
+        try:
+            return repo.read(agent, name)
+        except UnknownRevision:
+            if not is_label_name(name):
+                raise
+            raise UnknownRevision(f"{agent} has no label {name!r} and no version of that name"
+                                  " (see: promptloop label list)") from None
 
 
 def _since(days: float | None) -> datetime | None:

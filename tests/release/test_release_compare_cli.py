@@ -109,3 +109,10 @@ def test_compare_replay_runs_both_versions_on_recorded_contexts(run_cli, workspa
     data = json.loads(result.stdout)  # ...but replayed, the candidate sells: right each time
     assert (data["source"], data["pairs"], data["only_b"], data["verdict"]) == (
         "replay", 6, 6, "better")
+
+
+def test_compare_names_a_missing_label_in_one_line(run_cli, workspace: Path, versions) -> None:
+    result = run_cli("-C", str(workspace), "compare", "--agent", AGENT)
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: {AGENT} has no label 'candidate' and no version of that"
+                             " name (see: promptloop label list)\n")
