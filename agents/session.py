@@ -303,7 +303,7 @@ class DecisionSession:
     def run_session(self) -> SessionResult:
         """Ask the team, combine the answers, record the decision when tracking is on."""
         snapshot = self.snapshot()
-        labels = team_labels(self.workspace, self.team.order, self.label)
+        labels = self._labels()
         prompts = self._prompts or read_prompt_versions(self.workspace, labels)
         shadows = self._shadow_runner(prompts)
         outputs = self._ask_team(snapshot, prompts, shadows)
@@ -335,6 +335,12 @@ class DecisionSession:
             outputs=outputs, context=context, prompt_versions=versions,
             shadow_outputs=shadow_outputs,
         )
+
+    def _labels(self) -> dict[str, str]:
+        """Each member's label; given prompts under production need no look-up (and no git)."""
+        if self._prompts is not None and self.label == PRODUCTION:
+            return dict.fromkeys(self.team.order, PRODUCTION)
+        return team_labels(self.workspace, self.team.order, self.label)
 
     def _shadow_runner(self, prompts: Mapping[str, Any]) -> ShadowRunner:
         """The shadows to run: those whose label names another version than the team's."""
