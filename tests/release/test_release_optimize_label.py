@@ -12,6 +12,10 @@ AGENT = "MarketAnalyst"
 
 
 def test_optimize_label_candidate_keeps_production(run_cli, workspace: Path, git) -> None:
+    # filler the offline engine may remove without evidence (a wording-only edit)
+    prompt = workspace / "prompts" / f"{AGENT}.md"
+    prompt.write_text(prompt.read_text() + "\nPlease note that you should keep it short.\n")
+    git(workspace, "commit", "-qam", "filler")
     with PromptRepo.open(workspace) as repo:
         before = repo.read(AGENT).sha
     result = run_cli("-C", str(workspace), "optimize", "--agent", AGENT, "--auto-apply",
