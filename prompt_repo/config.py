@@ -53,6 +53,9 @@ class LLMSettings:
     max_calls: int = 50
     max_tokens: int = 200_000
     timeout: float = 60.0
+    connect_timeout: float = 10.0
+    deadline: float = 120.0
+    cache_max_mb: float = 200.0
 
     @property
     def configured(self) -> bool:
@@ -173,6 +176,9 @@ def _llm_settings(table: dict[str, Any], model: str | None) -> LLMSettings:
             max_calls=int(table.get("max_calls", 50)),
             max_tokens=int(table.get("max_tokens", 200_000)),
             timeout=float(table.get("timeout", 60.0)),
+            connect_timeout=float(table.get("connect_timeout", 10.0)),
+            deadline=float(table.get("deadline", 120.0)),
+            cache_max_mb=float(table.get("cache_max_mb", 200.0)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[llm] in {CONFIG_NAME}: {exc}") from exc
