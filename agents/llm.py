@@ -64,6 +64,7 @@ from agents.llm_json import (
 from agents.llm_retry import (
     RetryPolicy,
     attempts_made,
+    is_transient,
     retrying,
     server_message,
     status_line,
@@ -335,8 +336,8 @@ class LLMClient:
             raise
         except Exception as exc:
             made = attempts_made(retrier)
-            raise self._error(exc, attempts=made,
-                              deadline_hit=made < self.retry.attempts) from None
+            cut_short = is_transient(exc) and made < self.retry.attempts
+            raise self._error(exc, attempts=made, deadline_hit=cut_short) from None
 
     def _send(self, request: _Request, level: int, attempt: _Attempt) -> Any:
         import openai
