@@ -3,11 +3,11 @@
 :class:`LLMClient` talks to OpenAI or any OpenAI-compatible ``base_url`` (vLLM, llama.cpp,
 Ollama, a LiteLLM proxy) through the ``openai`` package. A call goes through, in order:
 
-1. the budget, checked before *every HTTP attempt* (retries and format fallbacks included):
-   :class:`~agents.errors.BudgetExceeded` is raised instead of a request that would make more
-   than ``max_calls`` requests, once the tokens used reach ``max_tokens``, or when the request's
-   estimated tokens (:func:`request_tokens`) exceed what is left of ``max_tokens``; cached
-   answers are free;
+1. the budget (:mod:`agents.llm_budget`), checked before *every HTTP attempt* (retries and
+   format fallbacks included): :class:`~agents.errors.BudgetExceeded` is raised instead of a
+   request that would make more than ``max_calls`` requests, once the tokens used reach
+   ``max_tokens``, or when the request's estimated tokens (:func:`request_tokens`) exceed what
+   is left of ``max_tokens``; cached answers are free;
 2. the on-disk cache (:mod:`agents.llm_cache`), keyed by endpoint, model, messages and
    parameters, so that a rerun on the same inputs makes no HTTP call;
 3. the retries (:mod:`agents.llm_retry`), which live there and nowhere else: tenacity retries
@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents.errors import AgentError, BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.errors import AgentError, InvalidStructuredAnswer, LLMError
+from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
     FORMATS,
@@ -86,29 +87,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 @dataclass(frozen=True)
-class Budget:
-    """Limits for one run; ``None`` means unlimited."""
-
-    max_calls: int | None = None
-    max_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a client spent: HTTP requests sent (every attempt), answers served from cache,
-    tokens."""
-
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True)
 class ChatResult:
     """One answer; tokens are the server's count, or an estimate when it gives none."""
 
@@ -138,14 +116,13 @@ class LLMClient:
     ) -> None:
         self.settings = settings
         self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.budget = budget or Budget(settings.max_calls, settings.max_tokens)
+        self._meter = Meter(budget or Budget(settings.max_calls, settings.max_tokens))
         self.retry = retry or RetryPolicy()
         self.use_cache = use_cache
         self._scrubber = Scrubber(secrets_of(settings.api_key, self.base_url))
         self._cache = (ResponseCache(cache_dir, max_bytes=_megabytes(settings.cache_max_mb))
                        if cache_dir is not None else None)
         self._lock = threading.Lock()
-        self._usage = Usage()
         self._format_level = 0
         self._client: openai.OpenAI | None = None
 
@@ -166,21 +143,22 @@ class LLMClient:
         self.close()
 
     @property
+    def budget(self) -> Budget:
+        return self._meter.budget
+
+    @property
     def usage(self) -> Usage:
-        with self._lock:
-            return self._usage
+        return self._meter.usage
 
     @property
     def remaining_calls(self) -> int | None:
         """HTTP requests the budget still allows (``None``: unlimited)."""
-        limit = self.budget.max_calls
-        return None if limit is None else max(0, limit - self.usage.calls)
+        return self._meter.remaining_calls
 
     @property
     def remaining_tokens(self) -> int | None:
         """Tokens the budget still allows (``None``: unlimited); see :func:`request_tokens`."""
-        limit = self.budget.max_tokens
-        return None if limit is None else max(0, limit - self.usage.total_tokens)
+        return self._meter.remaining_tokens
 
     def chat(
         self,
@@ -251,8 +229,7 @@ class LLMClient:
         entry = self._cache.get(self._key(request))
         if entry is None:
             return None
-        with self._lock:
-            self._usage = replace(self._usage, cached_calls=self._usage.cached_calls + 1)
+        self._meter.cached()
         return ChatResult(
             text=self._scrub(entry["text"]),  # an entry written before a key was configured
             model=str(entry.get("model") or request.model),
@@ -271,37 +248,6 @@ class LLMClient:
             self._cache.put(self._key(request), entry)
         except OSError as exc:  # a cache that cannot be written must not lose a paid answer
             log.warning("LLM cache not written (%s): %s", self._cache.folder, exc)
-
-    # -- budget --------------------------------------------------------------------------
-
-    def _reserve_attempt(self, needed: int) -> None:
-        """Count one HTTP request against the budget, or refuse it before it goes out."""
-        with self._lock:
-            used, budget = self._usage, self.budget
-            if budget.max_calls is not None and used.calls >= budget.max_calls:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {_plural(used.calls, 'call')} made, max_calls is "
-                    f"{budget.max_calls} (raise [llm] max_calls in promptloop.toml)"
-                )
-            if budget.max_tokens is not None and used.total_tokens >= budget.max_tokens:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {used.total_tokens} tokens used, max_tokens is "
-                    f"{budget.max_tokens} (raise [llm] max_tokens in promptloop.toml)"
-                )
-            left = None if budget.max_tokens is None else budget.max_tokens - used.total_tokens
-            if left is not None and needed > left:
-                raise BudgetExceeded(
-                    f"LLM request not sent: it needs about {needed} tokens and {left} of "
-                    f"max_tokens {budget.max_tokens} are left (raise [llm] max_tokens in "
-                    "promptloop.toml, or send less)"
-                )
-            self._usage = replace(used, calls=used.calls + 1)
-
-    def _account(self, prompt_tokens: int, completion_tokens: int) -> None:
-        with self._lock:
-            u = self._usage
-            self._usage = replace(u, prompt_tokens=u.prompt_tokens + prompt_tokens,
-                                  completion_tokens=u.completion_tokens + completion_tokens)
 
     # -- HTTP ----------------------------------------------------------------------------
 
@@ -325,7 +271,7 @@ class LLMClient:
                          FORMATS[min(level + 1, len(FORMATS) - 1)] or "no format")
         latency_ms = (time.perf_counter() - start) * 1000
         result = self._result(request, completion, latency_ms)
-        self._account(result.prompt_tokens, result.completion_tokens)
+        self._meter.spent(result.prompt_tokens, result.completion_tokens)
         return result
 
     def _with_retries(self, request: _Request, level: int, attempt: _Attempt) -> Any:
@@ -348,7 +294,7 @@ class LLMClient:
         if left <= 0:
             raise LLMError(f"LLM call to {self._endpoint()} gave up: its deadline of "
                            f"{self.settings.deadline:g}s ([llm] deadline) has passed")
-        self._reserve_attempt(attempt.needed)
+        self._meter.reserve_request(attempt.needed)
         kwargs: dict[str, Any] = {"model": request.model, "messages": request.messages,
                                   "temperature": request.temperature}
         if request.max_tokens is not None:
@@ -411,7 +357,7 @@ class LLMClient:
     def _error(self, exc: Exception, *, attempts: int, deadline_hit: bool = False) -> LLMError:
         import openai
 
-        tries = f" after {_plural(attempts, 'attempt')}" if attempts > 1 else ""
+        tries = f" after {plural(attempts, 'attempt')}" if attempts > 1 else ""
         where = self._endpoint()
         end = (f"; stopped at the call's deadline of {self.settings.deadline:g}s "
                "([llm] deadline)") if deadline_hit else ""
@@ -460,22 +406,6 @@ _STATUS_HINTS = {
     403: " (the key may not have access to this model)",
     404: " (check the model name and [llm] base_url)",
 }
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters per token, for servers that report no usage."""
-    return max(1, len(text) // 4)
-
-
-def request_tokens(messages: list[dict[str, Any]], max_tokens: int | None = None) -> int:
-    """The tokens a request may use, estimated before it is sent: its messages' text at about
-    four characters per token, plus ``max_tokens`` when the caller caps the answer."""
-    text = "".join(str(message.get("content") or "") for message in messages)
-    return estimate_tokens(text) + (max_tokens or 0)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _megabytes(value: float | None) -> int | None:
