@@ -255,9 +255,10 @@ class LLMClient:
         if not self.settings.configured:
             raise LLMError("no LLM configured: set OPENAI_API_KEY, or [llm] base_url in "
                            "promptloop.toml for a local OpenAI-compatible server")
+        needed = request_tokens(request.messages, request.max_tokens)
+        self._meter.check(needed)  # before openai is imported: a refusal costs nothing
         self._openai()  # built (openai imported) before the deadline's clock starts
-        attempt = _Attempt(needed=request_tokens(request.messages, request.max_tokens),
-                           deadline_at=time.monotonic() + self.settings.deadline)
+        attempt = _Attempt(needed=needed, deadline_at=time.monotonic() + self.settings.deadline)
         start = time.perf_counter()
         while True:
             level = self._format_level

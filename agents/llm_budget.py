@@ -70,31 +70,38 @@ class Meter:
         limit = self.budget.max_tokens
         return None if limit is None else max(0, limit - self.usage.total_tokens)
 
+    def check(self, needed: int) -> None:
+        """Refuse (BudgetExceeded) a request of about ``needed`` tokens that would not fit."""
+        with self._lock:
+            self._refuse_beyond(needed)
+
     def reserve_request(self, needed: int) -> None:
         """Count one HTTP request of about ``needed`` tokens, or refuse it (BudgetExceeded)."""
         with self._lock:
-            used, budget = self._usage, self.budget
-            if budget.max_calls is not None and used.calls >= budget.max_calls:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {used.calls} calls made, max_calls is "
-                    f"{budget.max_calls} (raise [llm] max_calls in promptloop.toml)"
-                )
-            if budget.max_tokens is None:
-                self._usage = replace(used, calls=used.calls + 1)
-                return
-            left = budget.max_tokens - used.total_tokens
-            if left <= 0:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {used.total_tokens} tokens used, max_tokens is "
-                    f"{budget.max_tokens} (raise [llm] max_tokens in promptloop.toml)"
-                )
-            if needed > left:
-                raise BudgetExceeded(
-                    f"LLM request not sent: it needs about {needed} tokens and {left} of "
-                    f"max_tokens {budget.max_tokens} are left (raise [llm] max_tokens in "
-                    "promptloop.toml, or send less)"
-                )
-            self._usage = replace(used, calls=used.calls + 1)
+            self._refuse_beyond(needed)
+            self._usage = replace(self._usage, calls=self._usage.calls + 1)
+
+    def _refuse_beyond(self, needed: int) -> None:
+        used, budget = self._usage, self.budget
+        if budget.max_calls is not None and used.calls >= budget.max_calls:
+            raise BudgetExceeded(
+                f"LLM budget spent: {used.calls} calls made, max_calls is "
+                f"{budget.max_calls} (raise [llm] max_calls in promptloop.toml)"
+            )
+        if budget.max_tokens is None:
+            return
+        left = budget.max_tokens - used.total_tokens
+        if left <= 0:
+            raise BudgetExceeded(
+                f"LLM budget spent: {used.total_tokens} tokens used, max_tokens is "
+                f"{budget.max_tokens} (raise [llm] max_tokens in promptloop.toml)"
+            )
+        if needed > left:
+            raise BudgetExceeded(
+                f"LLM request not sent: it needs about {needed} tokens and {left} of "
+                f"max_tokens {budget.max_tokens} are left (raise [llm] max_tokens in "
+                "promptloop.toml, or send less)"
+            )
 
     def cached(self) -> None:
         with self._lock:
