@@ -355,6 +355,13 @@ class LLMClient:
         """The one scrub of the client: every configured secret out of ``text``."""
         return self._scrubber.text(str(text))
 
+    def _timeout_phase(self, exc: Exception) -> str:
+        import httpx
+
+        if isinstance(exc.__cause__, httpx.ConnectTimeout):
+            return f"no connection within {self.settings.connect_timeout:g}s, [llm] connect_timeout"
+        return f"no answer within {self.settings.timeout:g}s, [llm] timeout"
+
     def _error(self, exc: Exception, *, attempts: int, deadline_hit: bool = False) -> LLMError:
         import openai
 
@@ -363,9 +370,8 @@ class LLMClient:
         end = (f"; stopped at the call's deadline of {self.settings.deadline:g}s "
                "([llm] deadline)") if deadline_hit else ""
         if isinstance(exc, openai.APITimeoutError):
-            return LLMError(f"LLM request timed out{tries} (connect "
-                            f"{self.settings.connect_timeout:g}s, read "
-                            f"{self.settings.timeout:g}s) at {where}{end}")
+            return LLMError(f"LLM request timed out{tries} ({self._timeout_phase(exc)}) at "
+                            f"{where}{end}")
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
             return LLMError(f"LLM endpoint unreachable{tries}: {where}: {self._scrub(cause)}{end}")

@@ -114,9 +114,29 @@ def test_a_silent_endpoint_times_out_on_read_and_is_retried(silent, make_client,
                          attempts=3)
     with pytest.raises(LLMError) as caught:
         client.chat(ASK)
-    assert str(caught.value) == (f"LLM request timed out after 3 attempts (connect 2s, read 0.2s) "
-                                 f"at {silent.url}/chat/completions")
+    assert str(caught.value) == (
+        "LLM request timed out after 3 attempts (no answer within 0.2s, [llm] timeout) at "
+        f"{silent.url}/chat/completions")
     assert len(silent.accepted) == 3 and len(sleeps) == 2
+
+
+def test_an_endpoint_that_never_accepts_times_out_on_connect(make_client, sleeps):
+    # A listening socket whose one-connection queue is full: the kernel drops the next SYNs,
+    # so a client's connect hangs until its connect timeout.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    filler = socket.create_connection(server.getsockname())
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+    try:
+        with pytest.raises(LLMError) as caught:
+            make_client(base_url=url, connect_timeout=0.2, timeout=30.0, attempts=2).chat(ASK)
+    finally:
+        filler.close()
+        server.close()
+    assert str(caught.value) == (
+        "LLM request timed out after 2 attempts (no connection within 0.2s, "
+        f"[llm] connect_timeout) at {url}/chat/completions")
 
 
 def test_the_deadline_bounds_the_whole_call_across_retries(silent, make_client, sleeps):
