@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents.errors import AgentError, InvalidStructuredAnswer, LLMError
+from agents.errors import AgentError, BudgetExceeded, InvalidStructuredAnswer, LLMError
 from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
@@ -68,6 +68,7 @@ from agents.llm_retry import (
     is_transient,
     retrying,
     server_message,
+    short,
     status_line,
 )
 from agents.llm_secrets import Scrubber, redact_url, secrets_of
@@ -279,6 +280,11 @@ class LLMClient:
         retrier = retrying(self.retry, deadline_at=attempt.deadline_at)
         try:
             return retrier(self._send, request, level, attempt)
+        except BudgetExceeded as exc:
+            if attempt.failed is None:
+                raise
+            raise BudgetExceeded(f"{exc}; the last attempt failed ({short(attempt.failed)})"
+                                 ) from exc
         except (_FormatRefused, AgentError):
             raise
         except Exception as exc:
@@ -309,6 +315,10 @@ class LLMClient:
         except openai.APIStatusError as exc:
             if fmt is not None and refuses_format(exc):
                 raise _FormatRefused() from exc
+            attempt.failed = exc
+            raise
+        except openai.APIConnectionError as exc:
+            attempt.failed = exc
             raise
 
     def _openai(self) -> openai.OpenAI:
@@ -391,12 +401,14 @@ class LLMClient:
         raise exc
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Attempt:
-    """What every attempt of one logical call shares: its token estimate and its deadline."""
+    """What every attempt of one logical call shares: its token estimate, its deadline, and
+    the last failure (for the message when the budget cuts the retries short)."""
 
     needed: int
     deadline_at: float  # time.monotonic()
+    failed: Exception | None = None
 
 
 @dataclass(frozen=True)

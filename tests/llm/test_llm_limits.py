@@ -26,7 +26,9 @@ ASK = [{"role": "user", "content": "BUY or SELL?"}]
 def test_max_calls_counts_every_http_attempt(llm_api, make_client, fail):
     route = llm_api.post("/chat/completions").mock(return_value=fail(500, "down"))
     client = make_client(budget=Budget(max_calls=1), attempts=5)
-    with pytest.raises(BudgetExceeded, match="^LLM budget spent: 1 calls made, max_calls is 1"):
+    with pytest.raises(BudgetExceeded, match=(
+            r"^LLM budget spent: 1 calls made, max_calls is 1 \(raise \[llm\] max_calls in "
+            r"promptloop.toml\); the last attempt failed \(500 Internal Server Error\)$")):
         client.chat(ASK)
     assert route.call_count == 1 and client.usage.calls == 1
 
