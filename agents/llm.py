@@ -56,6 +56,7 @@ from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, req
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
     FORMATS,
+    describe,
     downgrade_format,
     json_schema_format,
     parse_structured,
@@ -214,9 +215,18 @@ class LLMClient:
     def _scrubbed_model(self, parsed: Model, schema: type[Model]) -> Model:
         """The parsed answer with its string fields scrubbed (an escape the text-level scrub
         missed would come out whole once decoded)."""
+        from pydantic import ValidationError
+
         fields = parsed.model_dump()
         clean = self._scrubber.value(fields)
-        return parsed if clean == fields else schema.model_validate(clean)
+        if clean == fields:
+            return parsed
+        try:
+            return schema.model_validate(clean)
+        except ValidationError as exc:
+            raise InvalidStructuredAnswer(
+                "the answer no longer matches the schema once a secret is removed from it: "
+                + describe(exc)) from None
 
     # -- cache ---------------------------------------------------------------------------
 

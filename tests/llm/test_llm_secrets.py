@@ -8,9 +8,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 import respx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from agents.errors import LLMError
+from agents.errors import InvalidStructuredAnswer, LLMError
 from agents.llm_secrets import MIN_SECRET_LENGTH, Scrubber, redact_url, secrets_of
 
 ASK = [{"role": "user", "content": "BUY or SELL?"}]
@@ -80,6 +80,21 @@ def test_structured_fields_are_scrubbed_even_when_json_escaped(llm_api, make_cli
     verdict, chat = make_client().structured(ASK, Verdict)
     assert verdict.reasoning == "because ***"
     assert API_KEY not in chat.text and json_escaped(API_KEY) not in chat.text
+
+
+class Token(BaseModel):
+    token: str = Field(min_length=20)
+
+
+def test_a_field_that_holds_only_the_key_is_an_invalid_answer_not_a_crash(llm_api, make_client,
+                                                                          reply):
+    body = '{"token": "' + json_escaped(API_KEY) + '"}'
+    llm_api.post("/chat/completions").mock(return_value=reply(body))
+    with pytest.raises(InvalidStructuredAnswer, match=(
+            "^invalid structured answer from test-model after one repair: .* token: String "
+            "should have at least 20 characters$")) as caught:
+        make_client().structured(ASK, Token)
+    assert caught.value.raw == '{"token": "***"}'
 
 
 def test_a_refusal_carrying_the_key_is_scrubbed(llm_api, make_client):
