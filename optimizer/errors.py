@@ -4,6 +4,7 @@ OptimizerError
 ├── UnknownEngine        --engine names no engine, or the LLM engine has no endpoint
 ├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
+├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
 └── PatchError           (optimizer/patch.py, also a ValueError) a diff does not apply
 
 The loop catches CritiqueFormatError and PatchError and sends their message back to the
@@ -25,3 +26,7 @@ class CritiqueFormatError(OptimizerError):
 
 class CriticFailed(OptimizerError):
     """Every round ended without an applicable candidate."""
+
+
+class PromptTooLarge(OptimizerError):
+    """A prompt is longer than the analyzer's size limit (optimizer/limits.py)."""

@@ -233,6 +233,9 @@ def commit_trailers(proposal: Proposal, candidate: Candidate) -> dict[str, str]:
     replay = candidate.gate("replay")
     if replay is not None:
         trailers["Promptloop-Replay"] = str(replay.data.get("summary") or replay.detail)
+    evidence = candidate.gate("offline-evidence")
+    if evidence is not None:
+        trailers["Promptloop-Offline-Evidence"] = str(evidence.data["summary"])
     return trailers
 
 

@@ -103,7 +103,7 @@ def test_the_key_planted_in_every_field_is_nowhere_afterwards(run_cli, workspace
     outputs = []
 
     def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run_cli("-C", str(workspace), *args, env=env)
+        result = run_cli("-C", str(workspace), *args, env=env, real_process=True)
         outputs.append(result)
         assert (result.returncode == 0) is ok, result.stdout + result.stderr
         return result
