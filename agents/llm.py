@@ -3,9 +3,11 @@
 :class:`LLMClient` talks to OpenAI or any OpenAI-compatible ``base_url`` (vLLM, llama.cpp,
 Ollama, a LiteLLM proxy) through the ``openai`` package. A call goes through, in order:
 
-1. the budget: :class:`~agents.errors.BudgetExceeded` is raised *before* a call that would make
-   more than ``max_calls`` calls, or once the tokens used reach ``max_tokens``; cached answers
-   are free;
+1. the budget (:mod:`agents.llm_budget`), checked before *every HTTP attempt* (retries and
+   format fallbacks included): :class:`~agents.errors.BudgetExceeded` is raised instead of a
+   request that would make more than ``max_calls`` requests, once the tokens used reach
+   ``max_tokens``, or when the request's estimated tokens (:func:`request_tokens`) exceed what
+   is left of ``max_tokens``; cached answers are free;
 2. the on-disk cache (:mod:`agents.llm_cache`), keyed by endpoint, model, messages and
    parameters, so that a rerun on the same inputs makes no HTTP call;
 3. the retries (:mod:`agents.llm_retry`), which live there and nowhere else: tenacity retries
@@ -13,7 +15,10 @@ Ollama, a LiteLLM proxy) through the ``openai`` package. A call goes through, in
    and jitter, honouring ``Retry-After`` / ``retry-after-ms`` (capped at
    ``RetryPolicy.max_wait``). The openai client is built with ``max_retries=0`` so that attempts
    do not multiply. Anything else (401, 403, 400, 404, 422...) fails at once with one line
-   naming the status and the endpoint.
+   naming the status and the endpoint. Each attempt has a connect timeout
+   (``[llm] connect_timeout``) and a read timeout (``[llm] timeout``), and the whole call,
+   retries and waits included, one deadline (``[llm] deadline``): no attempt starts, and no
+   wait is slept, past it.
 4. response formats: a server that refuses ``response_format`` (an HTTP 400/422/500 whose text
    mentions ``response_format``, ``json_schema`` or ``json_object``) is asked again with the
    next weaker format (``json_schema`` -> ``json_object`` -> none); the client remembers the
@@ -28,7 +33,11 @@ they validated, so a rerun never replays a failure.
 The client is thread-safe: the openai client is built lazily once, the usage counters and the
 budget are updated under a lock (a call slot is reserved before the request goes out, so
 concurrent callers cannot overshoot ``max_calls``). The API key is never part of an error, a log
-line, the cache or a repr; error texts coming from the server are scrubbed of it too.
+line, the cache or a repr. Everything the endpoint returns is scrubbed of the configured secrets
+(:mod:`agents.llm_secrets`) before anything else sees it: every response body on arrival (so
+content, refusal, tool call arguments and error messages alike), and again what the client hands
+out (answer text, parsed structured fields, cached answers, error lines), so every caller gets
+scrubbed text whatever it stores, shows or commits.
 """
 
 from __future__ import annotations
@@ -42,10 +51,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents.errors import BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.errors import AgentError, BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
     FORMATS,
+    describe,
     downgrade_format,
     json_schema_format,
     parse_structured,
@@ -55,10 +66,13 @@ from agents.llm_json import (
 from agents.llm_retry import (
     RetryPolicy,
     attempts_made,
+    is_transient,
     retrying,
     server_message,
+    short,
     status_line,
 )
+from agents.llm_secrets import Scrubber, redact_url, secrets_of
 
 if TYPE_CHECKING:
     import openai
@@ -68,32 +82,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 
-__all__ = ["Budget", "ChatResult", "LLMClient", "RetryPolicy", "Usage", "estimate_tokens"]
+__all__ = ["Budget", "ChatResult", "LLMClient", "RetryPolicy", "Usage", "estimate_tokens",
+           "request_tokens"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_NO_KEY = "not-needed"  # local servers need no key, but the openai package insists on one
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits for one run; ``None`` means unlimited."""
-
-    max_calls: int | None = None
-    max_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What a client spent: HTTP calls made, answers served from cache, tokens."""
-
-    calls: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -126,17 +118,18 @@ class LLMClient:
     ) -> None:
         self.settings = settings
         self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.budget = budget or Budget(settings.max_calls, settings.max_tokens)
+        self._meter = Meter(budget or Budget(settings.max_calls, settings.max_tokens))
         self.retry = retry or RetryPolicy()
         self.use_cache = use_cache
-        self._cache = ResponseCache(cache_dir) if cache_dir is not None else None
+        self._scrubber = Scrubber(secrets_of(settings.api_key, self.base_url))
+        self._cache = (ResponseCache(cache_dir, max_bytes=_megabytes(settings.cache_max_mb))
+                       if cache_dir is not None else None)
         self._lock = threading.Lock()
-        self._usage = Usage()
         self._format_level = 0
         self._client: openai.OpenAI | None = None
 
     def __repr__(self) -> str:
-        return f"LLMClient(base_url={self.base_url!r}, model={self.settings.model!r})"
+        return f"LLMClient(base_url={redact_url(self.base_url)!r}, model={self.settings.model!r})"
 
     def close(self) -> None:
         """Close the HTTP connections (the client stays usable: they reopen on demand)."""
@@ -152,9 +145,22 @@ class LLMClient:
         self.close()
 
     @property
+    def budget(self) -> Budget:
+        return self._meter.budget
+
+    @property
     def usage(self) -> Usage:
-        with self._lock:
-            return self._usage
+        return self._meter.usage
+
+    @property
+    def remaining_calls(self) -> int | None:
+        """HTTP requests the budget still allows (``None``: unlimited)."""
+        return self._meter.remaining_calls
+
+    @property
+    def remaining_tokens(self) -> int | None:
+        """Tokens the budget still allows (``None``: unlimited); see :func:`request_tokens`."""
+        return self._meter.remaining_tokens
 
     def chat(
         self,
@@ -202,9 +208,25 @@ class LLMClient:
                 ) from again
             self._store(first, answer)
             self._store(repair, fixed)
-            return parsed, fixed
+            return self._scrubbed_model(parsed, schema), fixed
         self._store(first, answer)
-        return parsed, answer
+        return self._scrubbed_model(parsed, schema), answer
+
+    def _scrubbed_model(self, parsed: Model, schema: type[Model]) -> Model:
+        """The parsed answer with its string fields scrubbed (an escape the text-level scrub
+        missed would come out whole once decoded)."""
+        from pydantic import ValidationError
+
+        fields = parsed.model_dump()
+        clean = self._scrubber.value(fields)
+        if clean == fields:
+            return parsed
+        try:
+            return schema.model_validate(clean)
+        except ValidationError as exc:
+            raise InvalidStructuredAnswer(
+                "the answer no longer matches the schema once a secret is removed from it: "
+                + describe(exc)) from None
 
     # -- cache ---------------------------------------------------------------------------
 
@@ -218,10 +240,9 @@ class LLMClient:
         entry = self._cache.get(self._key(request))
         if entry is None:
             return None
-        with self._lock:
-            self._usage = replace(self._usage, cached_calls=self._usage.cached_calls + 1)
+        self._meter.cached()
         return ChatResult(
-            text=entry["text"],
+            text=self._scrub(entry["text"]),  # an entry written before a key was configured
             model=str(entry.get("model") or request.model),
             prompt_tokens=int(entry.get("prompt_tokens") or 0),
             completion_tokens=int(entry.get("completion_tokens") or 0),
@@ -239,41 +260,21 @@ class LLMClient:
         except OSError as exc:  # a cache that cannot be written must not lose a paid answer
             log.warning("LLM cache not written (%s): %s", self._cache.folder, exc)
 
-    # -- budget --------------------------------------------------------------------------
-
-    def _reserve_call(self) -> None:
-        with self._lock:
-            used, budget = self._usage, self.budget
-            if budget.max_calls is not None and used.calls >= budget.max_calls:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {used.calls} calls made, max_calls is "
-                    f"{budget.max_calls} (raise [llm] max_calls in promptloop.toml)"
-                )
-            if budget.max_tokens is not None and used.total_tokens >= budget.max_tokens:
-                raise BudgetExceeded(
-                    f"LLM budget spent: {used.total_tokens} tokens used, max_tokens is "
-                    f"{budget.max_tokens} (raise [llm] max_tokens in promptloop.toml)"
-                )
-            self._usage = replace(used, calls=used.calls + 1)
-
-    def _account(self, prompt_tokens: int, completion_tokens: int) -> None:
-        with self._lock:
-            u = self._usage
-            self._usage = replace(u, prompt_tokens=u.prompt_tokens + prompt_tokens,
-                                  completion_tokens=u.completion_tokens + completion_tokens)
-
     # -- HTTP ----------------------------------------------------------------------------
 
     def _call(self, request: _Request) -> ChatResult:
         if not self.settings.configured:
             raise LLMError("no LLM configured: set OPENAI_API_KEY, or [llm] base_url in "
                            "promptloop.toml for a local OpenAI-compatible server")
-        self._reserve_call()
+        needed = request_tokens(request.messages, request.max_tokens)
+        self._meter.check(needed)  # before openai is imported: a refusal costs nothing
+        self._openai()  # built (openai imported) before the deadline's clock starts
+        attempt = _Attempt(needed=needed, deadline_at=time.monotonic() + self.settings.deadline)
         start = time.perf_counter()
         while True:
             level = self._format_level
             try:
-                completion = self._with_retries(request, level)
+                completion = self._with_retries(request, level, attempt)
                 break
             except _FormatRefused:
                 with self._lock:
@@ -282,21 +283,35 @@ class LLMClient:
                          FORMATS[min(level + 1, len(FORMATS) - 1)] or "no format")
         latency_ms = (time.perf_counter() - start) * 1000
         result = self._result(request, completion, latency_ms)
-        self._account(result.prompt_tokens, result.completion_tokens)
+        self._meter.spent(result.prompt_tokens, result.completion_tokens)
         return result
 
-    def _with_retries(self, request: _Request, level: int) -> Any:
-        retrier = retrying(self.retry)
+    def _with_retries(self, request: _Request, level: int, attempt: _Attempt) -> Any:
+        retrier = retrying(self.retry, deadline_at=attempt.deadline_at)
         try:
-            return retrier(self._send, request, level)
-        except _FormatRefused:
+            return retrier(self._send, request, level, attempt)
+        except BudgetExceeded as exc:
+            if attempt.failed is None:
+                raise
+            raise BudgetExceeded(f"{exc}; the last attempt failed ({short(attempt.failed)})"
+                                 ) from exc
+        except (_FormatRefused, AgentError):
             raise
         except Exception as exc:
-            raise self._error(exc, attempts=attempts_made(retrier)) from None
+            made = attempts_made(retrier)
+            cut_short = is_transient(exc) and made < self.retry.attempts
+            raise self._error(exc, attempts=made, deadline_hit=cut_short) from None
 
-    def _send(self, request: _Request, level: int) -> Any:
+    def _send(self, request: _Request, level: int, attempt: _Attempt) -> Any:
         import openai
 
+        from agents.llm_http import attempt_timeout
+
+        left = attempt.deadline_at - time.monotonic()
+        if left <= 0:
+            raise LLMError(f"LLM call to {self._endpoint()} gave up: its deadline of "
+                           f"{self.settings.deadline:g}s ([llm] deadline) has passed")
+        self._meter.reserve_request(attempt.needed)
         kwargs: dict[str, Any] = {"model": request.model, "messages": request.messages,
                                   "temperature": request.temperature}
         if request.max_tokens is not None:
@@ -304,24 +319,27 @@ class LLMClient:
         fmt = downgrade_format(request.response_format, level)
         if fmt is not None:
             kwargs["response_format"] = fmt
+        timeout = attempt_timeout(self.settings.connect_timeout, self.settings.timeout, left)
         try:
-            return self._openai().chat.completions.create(**kwargs)
+            return self._openai().chat.completions.create(**kwargs, timeout=timeout)
         except openai.APIStatusError as exc:
             if fmt is not None and refuses_format(exc):
                 raise _FormatRefused() from exc
+            attempt.failed = exc
+            raise
+        except openai.APIConnectionError as exc:
+            attempt.failed = exc
             raise
 
     def _openai(self) -> openai.OpenAI:
         with self._lock:
             if self._client is None:
-                import openai
+                from agents.llm_http import build_openai
 
-                self._client = openai.OpenAI(
-                    api_key=self.settings.api_key or _NO_KEY,
-                    base_url=self.base_url,
-                    timeout=self.settings.timeout,
-                    max_retries=0,
-                )
+                self._client = build_openai(
+                    self.settings.api_key, self.base_url, self._scrubber,
+                    connect_timeout=self.settings.connect_timeout,
+                    read_timeout=self.settings.timeout)
             return self._client
 
     def _result(self, request: _Request, completion: Any, latency_ms: float) -> ChatResult:
@@ -339,10 +357,10 @@ class LLMClient:
         prompt_tokens = getattr(usage, "prompt_tokens", None)
         completion_tokens = getattr(usage, "completion_tokens", None)
         return ChatResult(
-            text=text,
-            model=getattr(completion, "model", None) or request.model,
+            text=self._scrub(text),
+            model=self._scrub(getattr(completion, "model", None) or request.model),
             prompt_tokens=prompt_tokens if prompt_tokens is not None
-            else estimate_tokens(str(request.messages)),
+            else request_tokens(request.messages),
             completion_tokens=completion_tokens if completion_tokens is not None
             else estimate_tokens(text),
             latency_ms=latency_ms,
@@ -351,30 +369,38 @@ class LLMClient:
     # -- errors --------------------------------------------------------------------------
 
     def _endpoint(self) -> str:
-        return f"{self.base_url}/chat/completions"
+        return f"{redact_url(self.base_url)}/chat/completions"
 
     def _scrub(self, text: object) -> str:
-        text = str(text)
-        key = self.settings.api_key
-        return text.replace(key, "***") if key else text
+        """The one scrub of the client: every configured secret out of ``text``."""
+        return self._scrubber.text(str(text))
 
-    def _error(self, exc: Exception, *, attempts: int) -> LLMError:
+    def _timeout_phase(self, exc: Exception) -> str:
+        import httpx
+
+        if isinstance(exc.__cause__, httpx.ConnectTimeout):
+            return f"no connection within {self.settings.connect_timeout:g}s, [llm] connect_timeout"
+        return f"no answer within {self.settings.timeout:g}s, [llm] timeout"
+
+    def _error(self, exc: Exception, *, attempts: int, deadline_hit: bool = False) -> LLMError:
         import openai
 
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        tries = f" after {plural(attempts, 'attempt')}" if attempts > 1 else ""
         where = self._endpoint()
+        end = (f"; stopped at the call's deadline of {self.settings.deadline:g}s "
+               "([llm] deadline)") if deadline_hit else ""
         if isinstance(exc, openai.APITimeoutError):
-            return LLMError(f"LLM request timed out{tries} ({self.settings.timeout:g}s each) "
-                            f"at {where}")
+            return LLMError(f"LLM request timed out{tries} ({self._timeout_phase(exc)}) at "
+                            f"{where}{end}")
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
-            return LLMError(f"LLM endpoint unreachable{tries}: {where}: {self._scrub(cause)}")
+            return LLMError(f"LLM endpoint unreachable{tries}: {where}: {self._scrub(cause)}{end}")
         if isinstance(exc, openai.APIStatusError):
             detail = server_message(exc)
             hint = _STATUS_HINTS.get(exc.status_code, "")
             return LLMError(
                 f"LLM request failed{tries}: {status_line(exc.status_code)} from {where}"
-                + (f": {self._scrub(detail)}" if detail else "") + hint
+                + (f": {self._scrub(detail)}" if detail else "") + hint + end
             )
         if isinstance(exc, openai.OpenAIError):
             return LLMError(f"LLM request failed at {where}: {self._scrub(exc)}")
@@ -383,6 +409,16 @@ class LLMClient:
         if isinstance(exc, JSONDecodeError):  # a 200 whose body is not JSON (a proxy's page)
             return LLMError(f"LLM answer from {where} is not JSON ({exc.msg})")
         raise exc
+
+
+@dataclass
+class _Attempt:
+    """What every attempt of one logical call shares: its token estimate, its deadline, and
+    the last failure (for the message when the budget cuts the retries short)."""
+
+    needed: int
+    deadline_at: float  # time.monotonic()
+    failed: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -401,6 +437,5 @@ _STATUS_HINTS = {
 }
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters per token, for servers that report no usage."""
-    return max(1, len(text) // 4)
+def _megabytes(value: float | None) -> int | None:
+    return None if value is None else int(value * 1_000_000)

@@ -6,6 +6,13 @@ The wait before attempt n+1 is what the server asked for in ``retry-after-ms`` o
 ``Retry-After`` (seconds or an HTTP date) when it says, else ``initial_wait * 2**(n-1)`` plus up
 to ``initial_wait`` of random jitter; always capped at ``max_wait``. ``sleep`` is injectable so
 that tests record the waits instead of sleeping them.
+
+Retries stop at ``attempts``, or earlier at the call's deadline: when the next wait would end
+at or past ``deadline_at`` (``time.monotonic()``), no wait is slept and no attempt made.
+
+Each retry is announced as a WARNING on the logger named :data:`LOGGER_NAME` (``agents.llm``),
+e.g. ``LLM call failed (500 Internal Server Error), retry 1 of 4 in 1.3s``: never on stdout;
+the CLI decides how (and whether) to show it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
-log = logging.getLogger("agents.llm")
+LOGGER_NAME = "agents.llm"
+log = logging.getLogger(LOGGER_NAME)
 
 _RETRYABLE_STATUS = frozenset({408, 429})
 
@@ -34,18 +42,23 @@ class RetryPolicy:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
 
-def retrying(policy: RetryPolicy) -> Any:
+def retrying(policy: RetryPolicy, *, deadline_at: float | None = None) -> Any:
     """A tenacity ``Retrying`` applying ``policy`` (imported lazily: tenacity is not cheap)."""
     import tenacity
 
+    class past_deadline(tenacity.stop.stop_base):  # noqa: N801 (tenacity's naming)
+        def __call__(self, state: Any) -> bool:
+            return (deadline_at is not None
+                    and time.monotonic() + state.upcoming_sleep >= deadline_at)
+
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_transient),
-        stop=tenacity.stop_after_attempt(policy.attempts),
+        stop=tenacity.stop_after_attempt(policy.attempts) | past_deadline(),
         wait=lambda state: wait_seconds(state, policy),
         sleep=policy.sleep,
         before_sleep=lambda state: log.warning(
-            "LLM call failed (%s), retry %d of %d", short(_exception(state)),
-            state.attempt_number, policy.attempts - 1),
+            "LLM call failed (%s), retry %d of %d in %.1fs", short(_exception(state)),
+            state.attempt_number, policy.attempts - 1, state.upcoming_sleep),
         reraise=True,
     )
 

@@ -70,6 +70,9 @@ class LLMSettings:
     max_calls: int = 50
     max_tokens: int = 200_000
     timeout: float = 60.0
+    connect_timeout: float = 10.0
+    deadline: float = 120.0
+    cache_max_mb: float = 200.0
 
     @property
     def configured(self) -> bool:
@@ -251,6 +254,8 @@ class LLMTable(_Table):
     deadline: float | None = Field(None, gt=0, le=86_400,
                                    description="seconds, more than 0 and at most 86400 "
                                    "(default 120)")
+    cache_max_mb: float | None = Field(None, ge=0, le=1_000_000,
+                                       description="megabytes, from 0 to 1000000 (default 200)")
 
     @field_validator("base_url")
     @classmethod
