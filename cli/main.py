@@ -11,6 +11,7 @@ Errors of the library packages become one line on stderr and exit code 1;
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 import click
@@ -21,6 +22,7 @@ from prompt_repo.errors import PromptRepoError
 from tracker.errors import TrackerError
 
 LIBRARY_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
+LIBRARY_LOGGERS = ("prompt_repo", "tracker", "agents", "optimizer", "server")
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("cli.repo_cmds", "init", "Create a workspace with example agents."),
@@ -96,6 +98,28 @@ def cli(ctx: click.Context, debug: bool, workspace: str | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj.update(debug=debug, workspace=workspace)
+    route_library_logs(debug)
+
+
+class WarningLine(logging.Handler):
+    """A library's log record (e.g. the LLM client's retries) as one line on stderr,
+    ``warning: ...`` in yellow on a terminal; never on stdout, which --json owns."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = record.levelname.lower()
+        color = "yellow" if record.levelno >= logging.WARNING else None
+        click.echo(click.style(f"{label}: {record.getMessage()}", fg=color), err=True)
+
+
+def route_library_logs(debug: bool) -> None:
+    """Send the library packages' logs through :class:`WarningLine` (once per process);
+    warnings and errors only, everything with ``--debug``."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if debug:
+            logger.setLevel(logging.DEBUG)
+        if not any(isinstance(h, WarningLine) for h in logger.handlers):
+            logger.addHandler(WarningLine())
 
 
 def main() -> None:

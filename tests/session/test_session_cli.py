@@ -115,3 +115,23 @@ def test_session_without_a_decision_shows_outputs_and_fails(run_cli, workspace: 
     assert result.stderr.rstrip().splitlines()[-1].startswith(
         "Error: TradingAdvisor gave no usable answer, so the team has no decision")
     assert decisions(workspace) == []
+
+
+def test_retry_warnings_are_one_styled_line_on_stderr(run_cli, workspace: Path, env,
+                                                      stub_llm) -> None:
+    answers = stub_llm.responder
+    failed: list[bool] = []
+
+    def first_busy(request: dict):
+        if not failed:
+            failed.append(True)
+            return 503, {"error": {"message": "busy"}}
+        return answers(request)
+
+    stub_llm.responder = first_busy
+    result = run_cli("-C", str(workspace), "session", "run", "--no-track", "--json",
+                     env=env)  # one retry: about a second of backoff
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)  # the warning stays out of stdout
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("warning: ")]
+    assert "503" in line and "retry 1 of" in line
