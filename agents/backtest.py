@@ -35,10 +35,13 @@ from agents.session import (
     SessionFailed,
     SessionResult,
     agent_model,
+    read_prompt_versions,
     read_prompts,
     team_spec,
 )
+from agents.shadow import shadow_spec
 from prompt_repo.config import Workspace
+from prompt_repo.labels import PRODUCTION
 
 __all__ = [
     "BacktestResult",
@@ -83,13 +86,17 @@ def schedule(start: datetime, end: datetime, every: timedelta) -> list[datetime]
 
 
 def backtest_session_id(symbol: str, every: timedelta, workspace: Workspace,
-                        prompts: Mapping[str, Any], model: str | None = None) -> str:
-    """Same symbol, step, prompts and model settings -> same id, so reruns resume."""
-    team = {
+                        prompts: Mapping[str, Any], model: str | None = None,
+                        shadows: Mapping[str, Any] | None = None) -> str:
+    """Same symbol, step, prompts (and shadow prompts) and model settings -> same id, so
+    reruns resume."""
+    team: dict[str, Any] = {
         agent: [prompts[agent].sha, agent_model(workspace, agent, model),
                 workspace.agents[agent].temperature]
         for agent in sorted(prompts)
     }
+    if shadows:  # only then: the ids of backtests without shadows stay what they were
+        team["shadow"] = {agent: shadows[agent].sha for agent in sorted(shadows)}
     digest = hashlib.sha1(json.dumps(team, sort_keys=True).encode()).hexdigest()[:10]
     step = f"{int(every.total_seconds() // 60)}m"
     return f"backtest-{symbol}-{step}-{digest}"
@@ -110,11 +117,16 @@ def run_backtest(
     band: float | None = None,
     model: str | None = None,
     on_progress: Callable[[int, int, SessionResult | None], None] | None = None,
+    label: str = PRODUCTION,
+    shadow: Mapping[str, str] | None = None,
 ) -> BacktestResult:
-    """Run the sessions not yet recorded, then resolve outcomes (see the module doc)."""
+    """Run the sessions not yet recorded, then resolve outcomes (see the module doc).
+    ``label``/``shadow``: the prompts the team and its shadows run, as in a session."""
     team = team_spec(workspace)
-    prompts = read_prompts(workspace, team.order)
-    session_id = backtest_session_id(symbol, every, workspace, prompts, model)
+    prompts = read_prompts(workspace, team.order, label)
+    shadows = shadow_spec(workspace, team.order, shadow)
+    session_id = backtest_session_id(symbol, every, workspace, prompts, model,
+                                     read_prompt_versions(workspace, shadows))
     moments = schedule(start, end, every)
     _check_range(market, symbol, start, end)
     done = _recorded(tracker, symbol, session_id, start, end)
@@ -125,6 +137,7 @@ def run_backtest(
         session = DecisionSession(
             symbol, True, workspace=workspace, market=market, client=client, tracker=tracker,
             when=when, is_simulated=True, session_id=session_id, prompts=prompts, model=model,
+            label=label, shadow=shadows,
         )
         return session.run_session()
 

@@ -34,6 +34,12 @@ When tracking is on, the decision, every agent output with its prompt sha, the c
 decision can be replayed) and the prompt versions are written through
 ``session.tracker`` — the session's one :class:`tracker.DecisionTracker`.
 
+Prompts: each member runs the version its ``label`` names (default ``production``; an agent
+without a production label runs its newest version, :mod:`prompt_repo.labels`), and every
+output row records that label and the prompt's sha. ``shadow`` (default ``[shadow]`` of
+promptloop.toml) runs some members' other labels on the same inputs alongside the team,
+recorded as shadow outputs and never acted on (:mod:`agents.shadow`).
+
 Time: the team sees only the candles complete before ``when``, and the decision is
 stamped ``when``; without ``when`` it sees the latest candles and is stamped with the
 snapshot's time (the close of the last candle). An agent's model is the session's
@@ -50,8 +56,11 @@ from typing import Any
 
 from agents.errors import AgentError
 from agents.roles import TEAM_KEY, AgentAnswer, CallResult, answer_fields, call_agent
+from agents.shadow import ShadowOutput, ShadowRunner, shadow_spec
+from agents.shadow import shadow_timeout as default_shadow_timeout
 from prompt_repo.config import Workspace, load_workspace
 from prompt_repo.errors import ConfigError
+from prompt_repo.labels import PRODUCTION, check_label_name
 
 __all__ = [
     "DecisionSession",
@@ -65,6 +74,8 @@ __all__ = [
     "make_client",
     "agent_model",
     "read_prompts",
+    "read_prompt_versions",
+    "team_labels",
 ]
 
 RISK_ORDER = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
@@ -115,6 +126,7 @@ class SessionResult:
     outputs: list[CallResult]
     context: dict[str, Any] = field(repr=False)
     prompt_versions: dict[str, str] = field(repr=False)
+    shadow_outputs: list[ShadowOutput] = field(default_factory=list, repr=False)
 
 
 def team_spec(workspace: Workspace) -> TeamSpec:
@@ -182,12 +194,28 @@ def make_client(workspace: Workspace, *, use_cache: bool = True) -> Any:
                      use_cache=use_cache)
 
 
-def read_prompts(workspace: Workspace, agents: Sequence[str]) -> dict[str, Any]:
-    """Each agent's current prompt version (``.text``, ``.sha``) from the prompt repository."""
+def read_prompts(workspace: Workspace, agents: Sequence[str],
+                 label: str = PRODUCTION) -> dict[str, Any]:
+    """Each agent's prompt version (``.text``, ``.sha``) under ``label`` (see
+    :func:`team_labels`; production: the pinned version, else the newest)."""
+    return read_prompt_versions(workspace, team_labels(workspace, agents, label))
+
+
+def team_labels(workspace: Workspace, agents: Sequence[str], label: str) -> dict[str, str]:
+    """Agent -> its label when the team runs ``label``: that label where the agent has it,
+    else production; refused when no member has it."""
     from prompt_repo import PromptRepo
 
-    repo = PromptRepo(workspace)
-    return {agent: repo.read(agent) for agent in agents}
+    with PromptRepo(workspace) as repo:
+        return repo.labels().for_team(list(agents), label)
+
+
+def read_prompt_versions(workspace: Workspace, labels: Mapping[str, str]) -> dict[str, Any]:
+    """Agent -> its prompt version under the label ``labels`` gives it."""
+    from prompt_repo import PromptRepo
+
+    with PromptRepo(workspace) as repo:
+        return {agent: repo.read(agent, label=label) for agent, label in labels.items()}
 
 
 def default_market(symbol: str) -> Any:
@@ -231,6 +259,9 @@ class DecisionSession:
         prompts: Mapping[str, Any] | None = None,
         history: int = 200,
         model: str | None = None,
+        label: str = PRODUCTION,
+        shadow: Mapping[str, str] | None = None,
+        shadow_timeout: float | None = None,
     ) -> None:
         self.symbol = symbol
         self.track_performance = track_performance
@@ -244,6 +275,10 @@ class DecisionSession:
         self._prompts = dict(prompts) if prompts is not None else None
         self.history = history
         self.model = model
+        self.label = check_label_name(label)
+        self.shadow = shadow_spec(self.workspace, self.team.order, shadow)
+        self.shadow_timeout = (default_shadow_timeout(self.workspace) if shadow_timeout is None
+                               else shadow_timeout)
         if tracker is None and track_performance:
             from tracker import DecisionTracker
 
@@ -268,8 +303,11 @@ class DecisionSession:
     def run_session(self) -> SessionResult:
         """Ask the team, combine the answers, record the decision when tracking is on."""
         snapshot = self.snapshot()
-        prompts = self._prompts or read_prompts(self.workspace, self.team.order)
-        outputs = self._ask_team(snapshot, prompts)
+        labels = team_labels(self.workspace, self.team.order, self.label)
+        prompts = self._prompts or read_prompt_versions(self.workspace, labels)
+        shadows = self._shadow_runner(prompts)
+        outputs = self._ask_team(snapshot, prompts, shadows)
+        shadow_outputs = shadows.collect(self.shadow_timeout)
         answers = {out.agent: out.answer for out in outputs if out.answer is not None}
         final = combine(answers, self.team)
         context = {**snapshot, TEAM_KEY: [answer_fields(o.agent, o.answer, o.error)
@@ -285,7 +323,9 @@ class DecisionSession:
                 market_condition=snapshot.get("market_condition"),
                 is_simulated=self.is_simulated, agent_types=list(self.team.order),
                 context=context, prompt_versions=versions,
-                agent_outputs=[out.to_output_row() for out in outputs],
+                agent_outputs=[{**out.to_output_row(), "label": labels[out.agent]}
+                               for out in outputs]
+                + [shadow.to_output_row() for shadow in shadow_outputs],
             )
         return SessionResult(
             session_id=self.session_id, symbol=self.symbol, timestamp=timestamp,
@@ -293,16 +333,27 @@ class DecisionSession:
             risk_level=final.risk_level, reasoning=final.reasoning,
             market_condition=snapshot.get("market_condition"), vetoed=final.vetoed,
             outputs=outputs, context=context, prompt_versions=versions,
+            shadow_outputs=shadow_outputs,
         )
 
+    def _shadow_runner(self, prompts: Mapping[str, Any]) -> ShadowRunner:
+        """The shadows to run: those whose label names another version than the team's."""
+        versions = read_prompt_versions(self.workspace, self.shadow) if self.shadow else {}
+        chosen = {agent: (self.shadow[agent], version) for agent, version in versions.items()
+                  if version.sha != prompts[agent].sha}
+        settings = {agent: (agent_model(self.workspace, agent, self.model),
+                            self.workspace.agents[agent].temperature) for agent in chosen}
+        return ShadowRunner(self.client if chosen else None, chosen, settings)
+
     def _ask_team(
-        self, snapshot: Mapping[str, Any], prompts: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], prompts: Mapping[str, Any], shadows: ShadowRunner
     ) -> list[CallResult]:
         required = {self.team.decider, self.team.risk_agent} - {None}
         outputs: list[CallResult] = []
         for agent in self.team.order:
             config = self.workspace.agents[agent]
             earlier = [answer_fields(o.agent, o.answer, o.error) for o in outputs]
+            shadows.start(agent, snapshot, earlier)
             result = call_agent(
                 self.client, agent, prompts[agent].text, snapshot, earlier,
                 prompt_sha=prompts[agent].sha,

@@ -197,6 +197,8 @@ def _render_block(title: str, block: dict[str, Any]) -> None:
     stdout.print(_conditions(block))
     if block["by_prompt_version"]:
         stdout.print(_versions(block))
+    if block.get("by_label"):
+        stdout.print(_labels(block["by_label"]))
     stdout.print(_reliability(block["calibration"]))
     stdout.print(f"[bold]Calibration:[/] {escape(block['calibration']['verdict'])}")
     for warning in block["calibration"]["warnings"]:
@@ -230,6 +232,21 @@ def _versions(block: dict[str, Any]) -> Table:
             f"{part['first_seen']}..{part['last_seen'][5:]}")
         table.add_row(escape(name), str(part["decisions"]), str(part["with_outcome"]),
                       _pct(part["accuracy"]), interval, _num(part["brier"]), used)
+    return table
+
+
+def _labels(rows: list[dict[str, Any]]) -> Table:
+    table = _table("Production and shadow, on the decisions with a shadow call",
+                   "paired test: promptloop compare")
+    for column in ("label", "version", "calls", "outc.", "accuracy", "95% interval", "Brier"):
+        table.add_column(column, justify="left" if column in ("label", "version") else "right")
+    for row in rows:
+        interval = ("–" if row["ci_low"] is None
+                    else f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%")
+        label = escape(row["label"]) + (" (shadow)" if row["shadow"] else "")
+        table.add_row(label, escape(str(row["version"])), str(row["decisions"]),
+                      str(row["with_outcome"]), _pct(row["accuracy"]), interval,
+                      _num(row["brier"]))
     return table
 
 

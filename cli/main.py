@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "session": ("cli.session_cmds", "session", "Run the agent team on live or file data."),
     "backtest": ("cli.session_cmds", "backtest", "Run sessions over historical data."),
     "demo": ("cli.session_cmds", "demo", "Run the whole loop on bundled data, no key needed."),
+    "label": ("cli.release_cmds", "label", "Set, list and trace prompt labels (production...)."),
+    "compare": ("cli.release_cmds", "compare", "Compare two prompt versions on paired decisions."),
+    "promote": ("cli.release_cmds", "promote", "Move a label when the comparison says better."),
 }
 
 

@@ -56,10 +56,14 @@ if TYPE_CHECKING:
               help="Commit on this new branch from HEAD, leaving the checkout alone.")
 @click.option("--push", is_flag=True, help="Push the --branch to origin after committing.")
 @click.option("--no-cache", is_flag=True, help="Bypass the on-disk LLM response cache.")
+@click.option("--label", default=None, help="Point this label (e.g. candidate) at the applied "
+              "version instead of letting production follow it (production is pinned first).")
 @click.pass_context
 def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str | None,
              model: str | None, dry_run: bool, auto_apply: bool, as_json: bool,
-             branch: str | None, push: bool, no_cache: bool) -> None:
+             branch: str | None, push: bool, no_cache: bool, label: str | None) -> None:
+    if label and branch:
+        raise click.UsageError("--label moves a label on the checked-out branch: drop --branch")
     if push and not branch:
         raise click.UsageError("--push needs --branch (only a new branch is pushed)")
     if dry_run and auto_apply:
@@ -77,7 +81,8 @@ def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str
                 proposal = optimizer.propose(agent, days=days, rounds=rounds, engine=engine)
             if not as_json:
                 _render(proposal)
-            result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push)
+            result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push,
+                               label)
         except Exception as exc:
             _step_summary_error(agent, exc)
             raise
@@ -93,7 +98,7 @@ def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str
 
 def _conclude(optimizer: AgentPromptOptimizer, proposal: Proposal, dry_run: bool,
               auto_apply: bool, as_json: bool, branch: str | None,
-              push: bool) -> dict[str, Any]:
+              push: bool, label: str | None = None) -> dict[str, Any]:
     """Apply, or record why not; returns the result keys of the JSON summary."""
     result: dict[str, Any] = {"status": "", "applied": False, "commit": None,
                               "branch": branch, "pushed": False, "message": ""}
@@ -108,8 +113,13 @@ def _conclude(optimizer: AgentPromptOptimizer, proposal: Proposal, dry_run: bool
     if not auto_apply and not click.confirm("Apply?", default=False):
         optimizer.record(proposal, "rejected", "declined by the user")
         return {**result, "status": "rejected", "message": "Nothing applied (declined)."}
-    sha = optimizer.apply(proposal, branch=branch, push=push)
+    def commit() -> str:
+        return optimizer.apply(proposal, branch=branch, push=push)
+
+    sha = optimizer.repo.labels().commit_as(proposal.agent, label, commit, reason=(
+        f"optimize run {proposal.run_id}")) if label else commit()
     where = f" on branch {branch}" + (" (pushed to origin)" if push else "") if branch else ""
+    where += f" as {label}" if label else ""
     return {**result, "status": "applied", "applied": True, "commit": sha, "pushed": push,
             "message": f"Applied as {sha[:12]}{where} (run {proposal.run_id})."}
 

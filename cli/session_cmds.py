@@ -23,6 +23,21 @@ SOURCE_HELP = ("Market data: csv:FILE (an OHLCV export) or ccxt:EXCHANGE (live, 
                " [exchange] extra). Default: the bundled sample of real BTC-USD hourly candles.")
 
 
+LABEL_HELP = ("Run each agent's prompt under this label (agents without it: production)."
+              " Default: production, i.e. the pinned version, else the newest.")
+SHADOW_HELP = ("AGENT=LABEL: also run AGENT's LABEL prompt on the same inputs, recorded as a"
+               " shadow output and never acted on. Repeatable; adds to [shadow] in"
+               " promptloop.toml.")
+
+
+def _shadow_option(values: tuple[str, ...]) -> dict[str, str] | None:
+    pairs = [value.partition("=") for value in values]
+    if any(not agent or not sep or not label for agent, sep, label in pairs):
+        raise click.BadParameter("write AGENT=LABEL, e.g. MarketAnalyst=candidate",
+                                 param_hint="--shadow")
+    return {agent: label for agent, _, label in pairs} or None
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -45,19 +60,22 @@ def session() -> None:
 @click.option("--at", "at", type=click.DateTime(DATE_FORMATS), default=None,
               help="Decide as of this moment (UTC), seeing only candles complete before it.")
 @click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--label", default="production", show_default=True, help=LABEL_HELP)
+@click.option("--shadow", multiple=True, metavar="AGENT=LABEL", help=SHADOW_HELP)
 @click.option("--no-track", is_flag=True, help="Do not record the decision in the tracker.")
 @click.option("--no-cache", is_flag=True, help="Bypass the on-disk LLM response cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
 def run(ctx: click.Context, symbol: str, source: str | None, timeframe: str,
-        at: datetime | None, model: str | None, no_track: bool, no_cache: bool,
-        as_json: bool) -> None:
+        at: datetime | None, model: str | None, label: str, shadow: tuple[str, ...],
+        no_track: bool, no_cache: bool, as_json: bool) -> None:
     from agents.session import DecisionSession, SessionFailed, make_client, market_from_spec
 
     ws = workspace(ctx)
     session = DecisionSession(
         symbol, not no_track, workspace=ws, market=market_from_spec(source, symbol, timeframe),
         client=make_client(ws, use_cache=not no_cache), when=_utc(at) if at else None, model=model,
+        label=label, shadow=_shadow_option(shadow),
     )
     try:
         result = session.run_session()
@@ -69,6 +87,7 @@ def run(ctx: click.Context, symbol: str, source: str | None, timeframe: str,
         print_json(_session_json(result))
         return
     _render_outputs(result.outputs, stdout)
+    _render_shadows(result.shadow_outputs, stdout)
     veto = " (vetoed by the risk manager)" if result.vetoed else ""
     stdout.print(f"Decision: [bold]{result.action}[/bold]{veto} confidence"
                  f" {result.confidence:.2f}, risk {result.risk_level},"
@@ -92,6 +111,10 @@ def _session_json(result: Any) -> dict[str, Any]:
             | {"cached": out.cached}
             for out in result.outputs
         ],
+        "shadow_outputs": [
+            {key: value for key, value in shadow.to_output_row().items() if key != "raw_output"}
+            for shadow in result.shadow_outputs
+        ],
     }
 
 
@@ -107,6 +130,15 @@ def _render_outputs(outputs: list[Any], console: Any) -> None:
         console.print(f"[bold]{escape(out.agent)}[/bold] {answer.action} confidence"
                       f" {answer.confidence:.2f} risk {answer.risk_level} (prompt {sha})")
         console.print(f"   {escape(answer.reasoning)}")
+
+
+def _render_shadows(shadows: list[Any], console: Any) -> None:
+    for shadow in shadows:
+        out, label = shadow.result, escape(shadow.label)
+        what = (f"{out.answer.action} confidence {out.answer.confidence:.2f}" if out.answer
+                else f"[red]error[/red] {escape(out.error or '')}")
+        console.print(f"[dim]shadow[/dim] [bold]{escape(out.agent)}[/bold] ({label},"
+                      f" prompt {(out.prompt_sha or '')[:7]}) {what}; not acted on")
 
 
 # -- backtest ----------------------------------------------------------------------------
@@ -130,12 +162,15 @@ def _render_outputs(outputs: list[Any], console: Any) -> None:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Sessions run at the same time.")
 @click.option("--model", default=None, help=MODEL_HELP)
+@click.option("--label", default="production", show_default=True, help=LABEL_HELP)
+@click.option("--shadow", multiple=True, metavar="AGENT=LABEL", help=SHADOW_HELP)
 @click.option("--no-cache", is_flag=True, help="Bypass the on-disk LLM response cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, every: str,
              source: str | None, timeframe: str, horizon: str, concurrency: int,
-             model: str | None, no_cache: bool, as_json: bool) -> None:
+             model: str | None, label: str, shadow: tuple[str, ...], no_cache: bool,
+             as_json: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from agents.backtest import parse_every, run_backtest
@@ -159,6 +194,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
                 client=make_client(ws, use_cache=not no_cache),
                 tracker=tracker, concurrency=concurrency,
                 horizon=horizon, model=model, on_progress=advance,
+                label=label, shadow=_shadow_option(shadow),
             )
         except KeyboardInterrupt:
             stderr.print("Interrupted. Sessions finished so far are recorded; run the same"

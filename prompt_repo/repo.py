@@ -14,7 +14,8 @@ Guarantees (DESIGN.md, "Versions are commits"):
 
 A version of an agent is a commit that changed its prompt file; ``vN`` is the N-th such
 commit reachable from HEAD (v1 the first). Anywhere a version is asked for, a full or
-short sha, ``vN`` or any git revision (``HEAD~2``, a tag) is accepted.
+short sha, ``vN``, one of the agent's labels (:mod:`prompt_repo.labels`) or any git
+revision (``HEAD~2``, a tag) is accepted.
 
 :meth:`PromptRepo.read` returns committed text (uncommitted edits of the file are not seen)
 with the sha of the version it belongs to, so the sha always identifies the text.
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from git import BadName, BadObject, InvalidGitRepositoryError, NoSuchPathError, Repo
 
@@ -54,6 +56,9 @@ from prompt_repo.plumbing import (
     update_ref,
     write_worktree,
 )
+
+if TYPE_CHECKING:
+    from prompt_repo.labels import Labels
 
 __all__ = ["AgentSummary", "PromptRepo", "PromptVersion", "RollbackPlan", "Version"]
 
@@ -148,8 +153,16 @@ class PromptRepo:
         """The configured agents, in the order of promptloop.toml."""
         return list(self.workspace.agents)
 
-    def read(self, agent: str, rev: str | None = None) -> PromptVersion:
-        """The committed prompt of ``agent`` at ``rev`` (default HEAD), with its version sha."""
+    def read(self, agent: str, rev: str | None = None, *, label: str | None = None
+             ) -> PromptVersion:
+        """The committed prompt of ``agent`` at ``rev`` (default HEAD), with its version sha.
+
+        ``label``: at the version the label names instead (an unset ``production``: HEAD).
+        """
+        if label is not None:
+            if rev is not None:
+                raise PromptRepoError("name a revision or a label, not both")
+            rev = self.labels().resolve(agent, label)
         path = self._path(agent)
         commit = self.resolve(agent, rev) if rev is not None else self._head()
         found = blob_at(self._repo, commit, path)
@@ -182,10 +195,11 @@ class PromptRepo:
                    old, new, "--", path)
 
     def resolve(self, agent: str, rev: str) -> str:
-        """The commit sha named by ``rev``: a full or short sha, ``vN``, a git revision."""
+        """The commit sha named by ``rev``: a full or short sha, ``vN``, one of the agent's
+        labels (before a git revision of the same name), a git revision."""
         match = _VERSION.fullmatch(rev)
         if match is None:
-            return self._commit_sha(rev)
+            return self._labelled(agent, rev) or self._commit_sha(rev)
         versions = self.log(agent)
         number = int(match.group(1))
         if not 1 <= number <= len(versions):
@@ -203,6 +217,12 @@ class PromptRepo:
                          next(iter(self.log(agent, limit=1)), None), path in dirty)
             for agent, path in paths.items()
         ]
+
+    def labels(self) -> Labels:
+        """The workspace's labels (:mod:`prompt_repo.labels`)."""
+        from prompt_repo.labels import Labels
+
+        return Labels(self)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -321,6 +341,11 @@ class PromptRepo:
             raise UnknownRevision(
                 f"unknown revision {rev!r} (use a sha, vN or a git revision such as HEAD~1)"
             ) from None
+
+    def _labelled(self, agent: str, rev: str) -> str | None:
+        from prompt_repo.labels import is_label_name
+
+        return self.labels().get(agent, rev) if is_label_name(rev) else None
 
     def _number(self, sha: str, path: str) -> int:
         return int(git(self._repo, "rev-list", "--count", sha, "--", path).strip())

@@ -120,7 +120,8 @@ def _judged(
         .join(OUTCOMES, sa.and_(OUTCOMES.c.decision_id == OUTPUTS.c.decision_id,
                                 OUTCOMES.c.outcome_type == outcome_type))
         .where(OUTPUTS.c.agent == agent, OUTPUTS.c.action.is_not(None),
-               OUTPUTS.c.timestamp >= since, OUTPUTS.c.timestamp <= until)
+               OUTPUTS.c.timestamp >= since, OUTPUTS.c.timestamp <= until,
+               OUTPUTS.c.is_shadow.is_(sa.false()))
         .order_by(OUTPUTS.c.timestamp, OUTPUTS.c.decision_id, OUTPUTS.c.id)
     )
     latest: dict[int, _Judged] = {}  # a retried agent call: its last output counts
@@ -193,7 +194,8 @@ def _heavy_columns(conn: Any, agent: str, ids: list[int]) -> dict[int, tuple[Any
         return {}
     query = (
         sa.select(DECISIONS.c.id, DECISIONS.c.context, OUTPUTS.c.reasoning)
-        .join(OUTPUTS, sa.and_(OUTPUTS.c.decision_id == DECISIONS.c.id, OUTPUTS.c.agent == agent))
+        .join(OUTPUTS, sa.and_(OUTPUTS.c.decision_id == DECISIONS.c.id, OUTPUTS.c.agent == agent,
+                               OUTPUTS.c.is_shadow.is_(sa.false())))
         .where(DECISIONS.c.id.in_(ids))
         .order_by(OUTPUTS.c.id)
     )

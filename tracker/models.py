@@ -3,8 +3,8 @@
 The specification's tables keep its column names: ``decisions``, ``outcomes``,
 ``performance_metrics``. Added so a failure can be traced to an agent and a prompt
 version and replayed: ``decisions.context`` (what the agents saw), ``decisions.prompt_versions``
-(agent -> commit sha), ``agent_outputs`` (one row per agent per decision) and
-``optimization_runs``.
+(agent -> commit sha), ``agent_outputs`` (one row per agent per decision, plus the shadow
+calls, ``is_shadow``) and ``optimization_runs``.
 
 Timestamps are timezone-aware and stored in UTC (:class:`UTCDateTime`); confidence is a
 probability in [0, 1]. ``agent_outputs.timestamp`` repeats the decision's timestamp so
@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -105,6 +106,10 @@ class AgentOutput(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    # A shadow call (another label's prompt on the same inputs) is never acted on and never
+    # counted in the production metrics; ``label`` is the prompt label the call ran under.
+    is_shadow: Mapped[bool] = mapped_column(default=False, server_default=false())
+    label: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint(
@@ -121,6 +126,7 @@ class AgentOutput(Base):
         Index("ix_agent_outputs_agent_timestamp", "agent", "timestamp"),
         Index("ix_agent_outputs_decision_id", "decision_id"),
         Index("ix_agent_outputs_prompt_sha", "prompt_sha"),
+        Index("ix_agent_outputs_shadow_ts", "is_shadow", "timestamp"),
     )
 
 

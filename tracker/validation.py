@@ -26,7 +26,7 @@ DECISION_KEYS = frozenset(
 )
 OUTPUT_KEYS = frozenset(
     {"agent", "prompt_sha", "action", "confidence", "risk_level", "reasoning", "raw_output",
-     "error", "latency_ms", "prompt_tokens", "completion_tokens"}
+     "error", "latency_ms", "prompt_tokens", "completion_tokens", "is_shadow", "label"}
 )
 _REQUIRED = ("session_id", "symbol", "timestamp", "action", "confidence")
 _ACTION_SET = frozenset(ACTIONS)
@@ -99,6 +99,8 @@ def output_row(data: Any, timestamp: datetime, where: str, index: int = 0) -> di
         "latency_ms": optional_number(get("latency_ms"), label, "latency_ms"),
         "prompt_tokens": optional_count(get("prompt_tokens"), label, "prompt_tokens"),
         "completion_tokens": optional_count(get("completion_tokens"), label, "completion_tokens"),
+        "is_shadow": boolean(get("is_shadow", False), label, "is_shadow"),
+        "label": optional_text(get("label"), label, "label", 64),
     }
 
 

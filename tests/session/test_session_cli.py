@@ -39,7 +39,7 @@ def test_session_run_json(run_cli, workspace: Path, env, stub_llm) -> None:
     data = json.loads(result.stdout)
     assert list(data) == ["session_id", "symbol", "timestamp", "decision_id", "action",
                           "confidence", "risk_level", "reasoning", "market_condition",
-                          "vetoed", "outputs"]
+                          "vetoed", "outputs", "shadow_outputs"]
     assert (data["action"], data["risk_level"], data["vetoed"]) == ("BUY", "MEDIUM", False)
     assert data["timestamp"] == "2019-06-01T12:00:00+00:00"
     assert [o["agent"] for o in data["outputs"]] == ["MarketAnalyst", "RiskManager",

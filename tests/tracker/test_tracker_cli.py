@@ -170,7 +170,7 @@ def test_workspace_database_is_used_by_default(run_cli, workspace: Path) -> None
     assert result.returncode == 0, result.stderr
     assert (workspace / ".promptloop" / "tracker.db").is_file()
     current = run_cli("-C", str(workspace), "db", "current", "--json")
-    assert json.loads(current.stdout) == {"current": "0002", "head": "0002", "up_to_date": True}
+    assert json.loads(current.stdout) == {"current": "0003", "head": "0003", "up_to_date": True}
 
 
 def test_environment_overrides_the_workspace(run_cli, workspace: Path, tmp_path: Path) -> None:
@@ -191,4 +191,4 @@ def test_db_current_on_an_empty_database(run_cli, db) -> None:
     result = run_cli("db", "current", *db)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "No tracker schema yet (newest revision: 0002); any command creates it.\n")
+        "No tracker schema yet (newest revision: 0003); any command creates it.\n")

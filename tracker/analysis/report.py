@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
+from tracker.analysis.labels import label_blocks
 from tracker.db import read_transaction
 from tracker.errors import ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
@@ -67,6 +68,8 @@ def analyze_performance(
     common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
                                   weekly=weekly)
     final, calls, checks = _gather(engine, agents, common, window_hours, max_checked, max_listed)
+    with read_transaction(engine) as conn:  # production and its shadows, same decisions
+        shadows = label_blocks(conn, window, outcome_type, band, agents, version_names)
     names = [name for name in checks if name is not None]
     per_agent: dict[str, list[metrics.Cell]] = {name: [] for name in names}
     for cell in calls:
@@ -81,7 +84,8 @@ def analyze_performance(
         },
         OVERALL: _block(None, final, checks[None], None),
         "agents": {
-            name: _block(name, per_agent[name], checks[name], version_names) for name in names
+            name: _block(name, per_agent[name], checks[name], version_names)
+            | {"by_label": shadows.get(name, [])} for name in names
         },
     }
     if store_metrics:
@@ -173,7 +177,8 @@ def _agents_in(conn: Connection, window: sql.Window) -> list[str]:
     outputs = sql.OUTPUTS
     query = (
         sa.select(outputs.c.agent).distinct()
-        .where(outputs.c.timestamp >= window.start, outputs.c.timestamp < window.end)
+        .where(outputs.c.timestamp >= window.start, outputs.c.timestamp < window.end,
+               outputs.c.is_shadow.is_(sa.false()))
         .order_by(outputs.c.agent)
     )
     return list(conn.execute(query).scalars())

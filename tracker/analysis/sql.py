@@ -1,7 +1,8 @@
 """The SQL building blocks of the analysis: one row source per block, correctness as CASE.
 
 A *block* is either one agent's own calls (``agent_outputs`` joined to its decision for the
-symbol, market condition and context) or the team's final decisions (``decisions``). Both
+symbol, market condition and context; shadow calls, which were never acted on, only when
+asked for) or the team's final decisions (``decisions``). Both
 are exposed as the same columns by :func:`calls`, each LEFT JOINed to the outcome of one
 type, so every aggregate is written once and runs unchanged on SQLite and PostgreSQL.
 
@@ -118,11 +119,13 @@ def calls(
     *,
     agents: list[str] | None = None,
     scan: bool = False,
+    shadow: bool = False,
 ) -> sa.Select[Any]:
     """The calls of a block with columns decision_id, agent, symbol, market_condition,
     prompt_sha, timestamp, action, confidence, reasoning, context, r (the outcome value or
     NULL; no outcome join when ``outcome_type`` is None). ``agent=True``: the calls of
-    ``agents`` (None: every agent); else the final decisions."""
+    ``agents`` (None: every agent), the production calls only (``shadow=True``: the shadow
+    calls only); else the final decisions."""
     d, o = DECISIONS, OUTCOMES
     src = OUTPUTS if agent else DECISIONS
     ts = Unindexed(src.c.timestamp) if scan else src.c.timestamp
@@ -144,6 +147,8 @@ def calls(
     if agent and agents is not None:
         name = Unindexed(OUTPUTS.c.agent) if scan else OUTPUTS.c.agent
         query = query.where(name.in_(agents))
+    if agent:
+        query = query.where(OUTPUTS.c.is_shadow.is_(sa.true() if shadow else sa.false()))
     return query
 
 
