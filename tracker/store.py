@@ -249,10 +249,17 @@ class DecisionTracker:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        before_id: int | None = None,
     ) -> list[DecisionRecord]:
         """Decisions, newest first, with their agent outputs and outcomes. ``agent`` keeps
-        the decisions that agent answered (or failed) in."""
+        the decisions that agent answered (or failed) in; ``before_id`` those listed after
+        that decision (a page cursor)."""
         query = self._window(sa.select(DECISIONS), symbol, since, until)
+        if before_id is not None:
+            anchor = sa.select(DECISIONS.c.timestamp).where(DECISIONS.c.id == before_id)
+            moment = anchor.scalar_subquery()
+            query = query.where(sa.or_(DECISIONS.c.timestamp < moment, sa.and_(
+                DECISIONS.c.timestamp == moment, DECISIONS.c.id < before_id)))
         if agent is not None:
             query = query.where(
                 sa.exists().where(OUTPUTS.c.decision_id == DECISIONS.c.id, OUTPUTS.c.agent == agent)
