@@ -163,6 +163,9 @@ def _parse(body: bytes, field: str) -> list[Any]:
                        f"line {exc.lineno} column {exc.colno}); nothing was recorded") from None
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8 text") from None
+    except RecursionError:  # the parser recurses per level: a deep body would be a 500
+        raise ApiError(400, "malformed_json", "the body is nested too deeply; nothing was "
+                       "recorded") from None
     if not isinstance(document, dict) or list(document) != [field] \
             or not isinstance(document[field], list):
         raise ApiError(422, "invalid_input",

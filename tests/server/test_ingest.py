@@ -62,6 +62,20 @@ def test_malformed_json_is_400_and_writes_nothing(client) -> None:
     assert stored(client) == []
 
 
+def test_a_body_nested_too_deeply_is_400_not_a_crash(client) -> None:
+    body = b'{"decisions": [{"context": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}"
+    answer = client.post("/v1/decisions", content=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == (
+        "the body is nested too deeply; nothing was recorded")
+
+
+def test_a_body_that_is_not_utf8_is_400(client) -> None:
+    answer = client.post("/v1/decisions", content=b'{"decisions": ["caf\xe9"]}')
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "the body is not UTF-8 text"
+
+
 def test_a_body_of_the_wrong_shape_is_422(client) -> None:
     answer = client.post("/v1/decisions", json=[decision("a")])
     assert answer.status_code == 422
