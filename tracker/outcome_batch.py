@@ -22,6 +22,7 @@ from tracker.models import Decision, Outcome
 
 DECISIONS = cast(sa.Table, Decision.__table__)
 OUTCOMES = cast(sa.Table, Outcome.__table__)
+_ATTEMPTS = 3
 OUTCOME_KEYS = frozenset({"decision_id", "external_id", "outcome_type", "outcome_value",
                           "details", "timestamp"})
 
@@ -81,13 +82,15 @@ def record_outcomes(conn: Connection, rows: Sequence[tuple[str, dict[str, Any]]]
 def track_outcomes(engine: Any, items: Sequence[tuple[str, Any]]) -> list[tuple[int, int, bool]]:
     """Check and store a batch of outcomes in one transaction (all or nothing)."""
     rows = [(where, outcome_row(item, where)) for where, item in items]
-    try:
-        with write_transaction(engine) as conn:
-            return record_outcomes(conn, rows)
-    except IntegrityError:
-        # PostgreSQL: a concurrent identical batch committed first; now its rows are seen
-        with write_transaction(engine) as conn:
-            return record_outcomes(conn, rows)
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            with write_transaction(engine) as conn:
+                return record_outcomes(conn, rows)
+        except IntegrityError:
+            # PostgreSQL: a concurrent batch stored one of these first; now it is seen
+            continue
+    with write_transaction(engine) as conn:
+        return record_outcomes(conn, rows)
 
 
 def _decision_id(conn: Connection, where: str, row: dict[str, Any]) -> int:

@@ -133,3 +133,30 @@ def test_an_outcome_for_an_unknown_decision_names_the_item(client) -> None:
     assert answer.json()["error"]["items"] == [
         {"item": 2, "field": None, "message": "item 2: no decision with external_id 'zz'"}]
     assert stored(client)[0]["outcomes"] == {}
+
+
+def test_two_identical_batches_at_once_store_everything_once(client) -> None:
+    import threading
+
+    decisions = [decision(f"twin:{n}", n) for n in range(1, 41)]
+    outcomes = [{"external_id": f"twin:{n}", "outcome_type": "return_24h",
+                 "outcome_value": n / 1000} for n in range(1, 41)]
+    for kind, items in (("decisions", decisions), ("outcomes", outcomes)):
+        barrier, answers = threading.Barrier(2), []
+
+        def send(kind: str = kind, items: list = items) -> None:
+            barrier.wait()
+            answers.append(post(client, items, kind))
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert sum(a.json()["created"] for a in answers) == 40
+        assert [i["id"] for i in answers[0].json()["items"]] == [
+            i["id"] for i in answers[1].json()["items"]]
+    found = stored(client)
+    assert len(found) == 40
+    assert all(len(d["outcomes"]) == 1 for d in found)
