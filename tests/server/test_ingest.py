@@ -135,24 +135,29 @@ def test_an_outcome_for_an_unknown_decision_names_the_item(client) -> None:
     assert stored(client)[0]["outcomes"] == {}
 
 
-def test_two_identical_batches_at_once_store_everything_once(client) -> None:
+def post_twice_at_once(client, items: list, kind: str) -> list:
     import threading
 
+    barrier, answers = threading.Barrier(2), []
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(post(client, items, kind))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_two_identical_batches_at_once_store_everything_once(client) -> None:
     decisions = [decision(f"twin:{n}", n) for n in range(1, 41)]
     outcomes = [{"external_id": f"twin:{n}", "outcome_type": "return_24h",
                  "outcome_value": n / 1000} for n in range(1, 41)]
     for kind, items in (("decisions", decisions), ("outcomes", outcomes)):
-        barrier, answers = threading.Barrier(2), []
-
-        def send(kind: str = kind, items: list = items) -> None:
-            barrier.wait()
-            answers.append(post(client, items, kind))
-
-        threads = [threading.Thread(target=send) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = post_twice_at_once(client, items, kind)
         assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
         assert sum(a.json()["created"] for a in answers) == 40
         assert [i["id"] for i in answers[0].json()["items"]] == [
