@@ -58,11 +58,18 @@ async def _in_thread(request: Request, work: Any, items: list[Any]) -> dict[str,
 
 def _store_decisions(context: ServerContext, items: list[Any]) -> dict[str, Any]:
     records = [(f"item {n}", item) for n, item in enumerate(items, start=1)]
-    errors = [error for where, item in records
-              if (error := _decision_error(where, item, context.workspace.agents))]
-    if errors:
-        raise _invalid(errors)
-    answers = context.tracker.ingest_records(records)
+    agents = context.workspace.agents
+    try:
+        if not all(_plausible(item, agents) for item in items):
+            raise ValidationError("refused")
+        answers = context.tracker.ingest_records(records)  # checks every item itself
+    except ValidationError as exc:
+        # the slow path, only for a refused batch: check each item to list every bad one
+        errors = [error for where, item in records
+                  if (error := _decision_error(where, item, agents))]
+        if not errors:  # refused by the database itself: its one line
+            raise ApiError(422, "invalid_input", f"{exc}; nothing was recorded") from None
+        raise _invalid(errors) from None
     rows = [{"item": n, "external_id": item["external_id"], "id": decision_id,
              "status": "created" if created else "duplicate"}
             for n, (item, (decision_id, created)) in enumerate(zip(items, answers,
@@ -86,6 +93,16 @@ def _store_outcomes(context: ServerContext, items: list[Any]) -> dict[str, Any]:
              "status": "created" if created else "duplicate"}
             for n, (outcome_id, decision_id, created) in enumerate(answers, start=1)]
     return _summary(rows)
+
+
+def _plausible(item: Any, agents: Mapping[str, Any]) -> bool:
+    """The checks the tracker does not make (external_id given, agents known), cheaply."""
+    if not isinstance(item, Mapping) or item.get("external_id") is None:
+        return False
+    outputs = item.get("agent_outputs") or ()
+    return isinstance(outputs, list) and all(
+        isinstance(output, Mapping) and isinstance(output.get("agent"), str)
+        and output["agent"] in agents for output in outputs)
 
 
 def _decision_error(where: str, item: Any, agents: Mapping[str, Any]) -> dict[str, Any] | None:

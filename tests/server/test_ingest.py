@@ -86,18 +86,19 @@ def test_a_body_of_the_wrong_shape_is_422(client) -> None:
 def test_bad_items_are_all_named_with_their_field_and_nothing_is_written(client) -> None:
     batch = [decision("ok", 1), decision("conf", 2, confidence="high"),
              decision(None, 3), decision("agent", 4, agent="Nobody"),
-             decision("time", 5, timestamp="2026-01-05T10:00:00")]
+             decision("time", 5, timestamp="2026-01-05T10:00:00"),
+             decision("list", 6, agent=["MarketAnalyst"])]
     answer = post(client, batch)
     assert answer.status_code == 422, answer.text
     error = answer.json()["error"]
     assert error["code"] == "invalid_input"
     assert [(i["item"], i["field"]) for i in error["items"]] == [
-        (2, "confidence"), (3, "external_id"), (4, "agent"), (5, "timestamp")]
+        (2, "confidence"), (3, "external_id"), (4, "agent"), (5, "timestamp"), (6, "agent")]
     assert error["items"][0]["message"] == "item 2: confidence: expected a number, got 'high'"
     assert error["items"][2]["message"].startswith(
         "item 4: agent_outputs[0]: agent: 'Nobody' is not an agent of this workspace")
     assert error["message"] == (
-        "item 2: confidence: expected a number, got 'high' (and 3 more); nothing was recorded")
+        "item 2: confidence: expected a number, got 'high' (and 4 more); nothing was recorded")
     assert stored(client) == []
 
 
