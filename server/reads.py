@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from prompt_repo.labels import is_label_name
 from server.auth import require
 from server.context import ServerContext
 from server.errors import ApiError
@@ -31,6 +32,8 @@ def get_prompt(request: Request, response: Response, agent: str,
     """The prompt of ``agent`` under ``label`` (default production) or at ``version``."""
     if label is not None and version is not None:
         raise ApiError(422, "invalid_input", "name a label or a version, not both")
+    if label is not None and not is_label_name(label):
+        raise ApiError(422, "invalid_input", f"label: {label!r} is not a label name")
     with _context(request).prompts() as repo:
         prompt = repo.read(agent, version, label=None if version else label or "production")
         number = next((v.name for v in repo.log(agent) if v.sha == prompt.sha), None)

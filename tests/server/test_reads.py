@@ -48,6 +48,9 @@ def test_unknown_agent_label_or_version_is_404(client) -> None:
     assert client.get("/v1/prompts/MarketAnalyst", params={"label": "staging"}).json()[
         "error"]["message"] == "MarketAnalyst has no label 'staging' (see: promptloop label list)"
     assert client.get("/v1/prompts/MarketAnalyst", params={"version": "v9"}).status_code == 404
+    assert client.get("/v1/prompts/MarketAnalyst", params={"label": "Not A Label"}).json() == {
+        "error": {"status": 422, "code": "invalid_input",
+                  "message": "label: 'Not A Label' is not a label name"}}
 
 
 def test_decisions_filter_and_page(client) -> None:

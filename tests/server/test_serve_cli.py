@@ -16,3 +16,10 @@ def test_help_of_serve_and_keys_imports_no_web_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_serve_outside_a_workspace_is_one_line(run_cli, tmp_path) -> None:
+    result = run_cli("serve", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, (
+        f"Error: no promptloop.toml in {tmp_path.resolve()} or its parents; "
+        "run 'promptloop init' first\n"))
