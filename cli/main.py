@@ -19,9 +19,10 @@ import click
 from agents.errors import AgentError
 from optimizer.errors import OptimizerError
 from prompt_repo.errors import PromptRepoError
+from server.errors import ServerError
 from tracker.errors import TrackerError
 
-LIBRARY_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
+LIBRARY_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError, ServerError)
 LIBRARY_LOGGERS = ("prompt_repo", "tracker", "agents", "optimizer", "server")
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -47,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "label": ("cli.release_cmds", "label", "Set, list and trace prompt labels (production...)."),
     "compare": ("cli.release_cmds", "compare", "Compare two prompt versions on paired decisions."),
     "promote": ("cli.release_cmds", "promote", "Move a label when the comparison says better."),
+    "serve": ("cli.serve_cmd", "serve", "Serve the ingestion and read API over HTTP."),
+    "keys": ("cli.keys_cmd", "keys", "Create, list and revoke the API keys of serve."),
 }
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["prompt_repo", "tracker", "agents", "optimizer", "cli"]
+PACKAGES = ["prompt_repo", "tracker", "agents", "optimizer", "cli", "server"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

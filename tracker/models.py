@@ -79,6 +79,8 @@ class Decision(Base):
     agent_types: Mapped[list[str]] = mapped_column(JSON_NULL, default=list)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
     prompt_versions: Mapped[dict[str, Any] | None] = mapped_column(JSON_NULL)
+    # a client-chosen id: recording the same decision twice stores it once
+    external_id: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (
         CheckConstraint("action IN ('BUY', 'SELL', 'HOLD')", name="ck_decisions_action"),
@@ -86,6 +88,7 @@ class Decision(Base):
         Index("ix_decisions_timestamp", "timestamp"),
         Index("ix_decisions_symbol_timestamp", "symbol", "timestamp"),
         Index("ix_decisions_session_id", "session_id"),
+        Index("uq_decisions_external_id", "external_id", unique=True),
     )
 
 
@@ -189,4 +192,24 @@ class OptimizationRun(Base):
             "status IN ('applied', 'rejected', 'dry-run', 'error')", name="ck_runs_status"
         ),
         Index("ix_optimization_runs_agent_ts", "agent", "timestamp"),
+    )
+
+
+class ApiKey(Base):
+    """A key of ``promptloop serve``: only the sha256 of its secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown by `keys list`, never enough to use
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('ingest', 'read', 'admin')", name="ck_api_keys_scope"),
+        UniqueConstraint("name", name="uq_api_keys_name"),
+        UniqueConstraint("secret_hash", name="uq_api_keys_secret_hash"),
     )

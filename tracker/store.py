@@ -36,6 +36,7 @@ from tracker.db import (
     write_transaction,
 )
 from tracker.errors import DatabaseError, UnknownDecisionError, ValidationError
+from tracker.idempotency import stored_ids
 from tracker.models import AgentOutput, Decision, OptimizationRun, Outcome, PerformanceMetric
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
@@ -70,6 +71,7 @@ class DecisionRecord:
     prompt_versions: dict[str, Any] | None
     outputs: list[dict[str, Any]] | None
     outcomes: dict[str, dict[str, Any]]
+    external_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -111,36 +113,49 @@ class DecisionTracker:
         context: Mapping[str, Any] | None = None,
         prompt_versions: Mapping[str, str] | None = None,
         agent_outputs: Iterable[Mapping[str, Any]] = (),
+        external_id: str | None = None,
     ) -> int:
-        """Record one decision with its agent outputs; returns its id."""
+        """Record one decision with its agent outputs; returns its id (the stored one's
+        when a decision with this ``external_id`` exists already)."""
         fields = dict(locals())
         del fields["self"]
-        return self._insert([v.decision_rows(fields)])[0]
+        return self._insert([_decision_rows(fields, "decision")])[0][0]
 
     def track_decisions(self, decisions: Iterable[Mapping[str, Any]]) -> list[int]:
         """Record many decisions in one transaction (all or nothing); ids in input order."""
         with _gc_paused():
-            return self._insert([v.decision_rows(item, f"item {n}")
-                                 for n, item in enumerate(decisions, start=1)])
+            return [i for i, _ in self._insert([_decision_rows(item, f"item {n}")
+                                                for n, item in enumerate(decisions, start=1)])]
 
     def track_records(self, records: Sequence[tuple[str, Any]]) -> list[int]:
         """Like :meth:`track_decisions` for (where, record) pairs from
         :func:`tracker.validation.parse_records`: errors name the line or item."""
-        with _gc_paused():
-            return self._insert([v.decision_rows(item, where) for where, item in records])
+        return [i for i, _ in self.ingest_records(records)]
 
-    def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[int]:
+    def ingest_records(self, records: Sequence[tuple[str, Any]]) -> list[tuple[int, bool]]:
+        """Like :meth:`track_records`, answering (id, created) per record: created is False
+        for a decision whose ``external_id`` was stored already (:mod:`tracker.idempotency`)."""
+        with _gc_paused():
+            return self._insert([_decision_rows(item, where) for where, item in records])
+
+    def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+                ) -> list[tuple[int, bool]]:
         if not rows:
             return []
         with self._writing() as conn:
-            ids = self._insert_decisions(conn, [decision for decision, _ in rows])
-            outputs = [output for _, decision_outputs in rows for output in decision_outputs]
-            owners = [i for i, (_, outs) in zip(ids, rows, strict=True) for _ in outs]
+            known = stored_ids(conn, [r["external_id"] for r, _ in rows if r["external_id"]])
+            fresh, refs = _dedupe(rows, known)
+            ids = self._insert_decisions(conn, [decision for decision, _ in fresh])
+            outputs = [output for _, decision_outputs in fresh for output in decision_outputs]
+            owners = [i for i, (_, outs) in zip(ids, fresh, strict=True) for _ in outs]
             insert_many(conn, OUTPUTS, outputs, {"decision_id": owners})
-        return ids
+        return [(ids[index], created) if stored is None else (stored, False)
+                for stored, index, created in refs]
 
     @staticmethod
     def _insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:  # every one stored already
+            return []
         if len(rows) == 1:
             statement = DECISIONS.insert().returning(DECISIONS.c.id)
             return [conn.execute(statement, rows[0]).scalar_one()]
@@ -233,10 +248,17 @@ class DecisionTracker:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        before_id: int | None = None,
     ) -> list[DecisionRecord]:
         """Decisions, newest first, with their agent outputs and outcomes. ``agent`` keeps
-        the decisions that agent answered (or failed) in."""
+        the decisions that agent answered (or failed) in; ``before_id`` those listed after
+        that decision (a page cursor)."""
         query = self._window(sa.select(DECISIONS), symbol, since, until)
+        if before_id is not None:
+            anchor = sa.select(DECISIONS.c.timestamp).where(DECISIONS.c.id == before_id)
+            moment = anchor.scalar_subquery()
+            query = query.where(sa.or_(DECISIONS.c.timestamp < moment, sa.and_(
+                DECISIONS.c.timestamp == moment, DECISIONS.c.id < before_id)))
         if agent is not None:
             query = query.where(
                 sa.exists().where(OUTPUTS.c.decision_id == DECISIONS.c.id, OUTPUTS.c.agent == agent)
@@ -377,6 +399,42 @@ class _translated:
             raise DatabaseError(f"database error: {exc.orig}") from exc
         except StatementError as exc:  # a value the column type cannot store
             raise ValidationError(f"cannot store a value: {exc.orig}") from exc
+
+
+_Rows = list[tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def _decision_rows(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`tracker.validation.decision_rows` plus the optional ``external_id``."""
+    external_id = None
+    if isinstance(data, Mapping) and "external_id" in data:
+        external_id = v.optional_text(data["external_id"], where, "external_id", 128)
+        if external_id is not None and not external_id.strip():
+            raise ValidationError(f"{where}: external_id: expected a non-empty string")
+        data = {key: value for key, value in data.items() if key != "external_id"}
+    row, outputs = v.decision_rows(data, where)
+    row["external_id"] = external_id
+    return row, outputs
+
+
+def _dedupe(rows: _Rows, known: dict[str, int]) -> tuple[_Rows, list[tuple[int | None, int, bool]]]:
+    """The rows to insert, and per input row (stored id or None, index in those, created):
+    a stored external_id is not inserted again, nor is one repeated within the batch."""
+    fresh: _Rows = []
+    refs: list[tuple[int | None, int, bool]] = []
+    first: dict[str, int] = {}
+    for row in rows:
+        external_id = row[0]["external_id"]
+        if external_id in known:
+            refs.append((known[external_id], 0, False))
+        elif external_id is not None and external_id in first:
+            refs.append((None, first[external_id], False))
+        else:
+            if external_id is not None:
+                first[external_id] = len(fresh)
+            refs.append((None, len(fresh), True))
+            fresh.append(row)
+    return fresh, refs
 
 
 @contextmanager

@@ -114,7 +114,8 @@ def test_decisions_listing_and_json(run_cli, db) -> None:
     assert [d["id"] for d in data] == [3, 2, 1]
     assert set(data[0]) == {"id", "session_id", "symbol", "timestamp", "action", "confidence",
                             "risk_level", "reasoning", "market_condition", "is_simulated",
-                            "agent_types", "context", "prompt_versions", "outputs", "outcomes"}
+                            "agent_types", "context", "prompt_versions", "outputs", "outcomes",
+                            "external_id"}
     assert data[2]["outcomes"]["return_24h"]["value"] == 0.02
     assert data[0]["outputs"][0]["error"] == "timeout"
 
@@ -174,7 +175,7 @@ def test_workspace_database_is_used_by_default(run_cli, workspace: Path) -> None
     assert result.returncode == 0, result.stderr
     assert (workspace / ".promptloop" / "tracker.db").is_file()
     current = run_cli("-C", str(workspace), "db", "current", "--json")
-    assert json.loads(current.stdout) == {"current": "0003", "head": "0003", "up_to_date": True}
+    assert json.loads(current.stdout) == {"current": "0004", "head": "0004", "up_to_date": True}
 
 
 def test_environment_overrides_the_workspace(run_cli, workspace: Path, tmp_path: Path) -> None:
@@ -195,7 +196,7 @@ def test_db_current_on_an_empty_database(run_cli, db) -> None:
     result = run_cli("db", "current", *db)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "No tracker schema yet (newest revision: 0003); any command creates it.\n")
+        "No tracker schema yet (newest revision: 0004); any command creates it.\n")
 
 
 # --- bad input: one line, exit 1, nothing written, the same on SQLite and PostgreSQL ------

@@ -25,7 +25,7 @@ from tracker.models import Base
 def test_new_database_is_created_at_head_and_matches_the_models(database_url: str) -> None:
     engine = connect(database_url)
     try:
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0004"
         assert upgrade_notice(engine) is None  # a new database is not an upgrade
         with engine.connect() as conn:
             differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)

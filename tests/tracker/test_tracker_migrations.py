@@ -59,7 +59,7 @@ def test_upgrade_from_the_first_revision_keeps_every_row(database_url: str) -> N
         notice = tracker.upgrade_notice
         assert notice is not None
         assert (notice.from_revision, notice.to_revision) == (FIRST, head_revision())
-        assert "from revision 0001 to 0003" in str(notice)
+        assert "from revision 0001 to 0004" in str(notice)
 
         first, second = sorted(tracker.decisions(), key=lambda r: r.id)
         assert (first.symbol, first.timestamp, first.confidence, first.is_simulated) == (
@@ -105,14 +105,14 @@ def test_db_upgrade_command_reports_the_upgrade(database_url: str, run_cli, tmp_
     _write_rows_at_first_revision(database_url)
     current = run_cli("db", "current", "--database-url", database_url)
     assert current.returncode == 0, current.stderr
-    assert current.stdout == "Schema revision 0001; newest is 0003: run 'promptloop db upgrade'.\n"
+    assert current.stdout == "Schema revision 0001; newest is 0004: run 'promptloop db upgrade'.\n"
 
     upgraded = run_cli("db", "upgrade", "--database-url", database_url, "--json")
     assert upgraded.returncode == 0, upgraded.stderr
     assert upgraded.stdout.replace(" ", "").replace("\n", "") == (
-        '{"upgraded":true,"from":"0001","to":"0003"}')
+        '{"upgraded":true,"from":"0001","to":"0004"}')
     again = run_cli("db", "upgrade", "--database-url", database_url)
-    assert again.stdout == "Already at the newest schema revision (0003).\n"
+    assert again.stdout == "Already at the newest schema revision (0004).\n"
 
 
 def test_a_command_opening_an_old_database_prints_the_notice(database_url: str, run_cli) -> None:
@@ -120,5 +120,5 @@ def test_a_command_opening_an_old_database_prints_the_notice(database_url: str, 
     listed = run_cli("decisions", "--database-url", database_url, "--json")
     assert listed.returncode == 0, listed.stderr
     assert "Note: upgraded the tracker schema" in listed.stderr
-    assert "from revision 0001 to 0003" in listed.stderr
+    assert "from revision 0001 to 0004" in listed.stderr
     assert '"session_id": "old"' in listed.stdout
