@@ -3,9 +3,14 @@
 One run, :meth:`AgentPromptOptimizer.propose`:
 
 1. read the agent's current prompt and its commit sha (prompt_repo);
-2. the agent's failure cases over ``days`` (tracker); when the replay gate can run, the
-   newest third of them (and the successes of that window) are held out from the critic
-   and judged by the gate instead: walk-forward, the critic never sees what judges it;
+2. walk-forward by time (when the replay gate can run, i.e. an LLM is configured): the
+   window is cut at :func:`optimizer.walk_forward.time_cut` (``holdout_fraction``, the last
+   third by default); the critic sees failure cases from before the cut only; every
+   decision after the cut that has an outcome (failures and successes) is held out for the
+   replay gate. Then the budget plan (optimizer/replay_plan.py), before any LLM call: the
+   held-out set is replayed whole, or as a seeded stratified sample when it does not fit
+   ``[llm] max_calls``/``max_tokens``, or the run is refused at once. Fewer held-out
+   decisions than ``min_holdout``: the replay gate gives no verdict and fails;
 3. analyzer scores and findings, and the analysis findings (calibration, inconsistencies)
    when ``tracker.analysis`` exists;
 4. per round (``rounds`` rounds, run concurrently up to ``concurrency``): the critic call,
@@ -25,16 +30,22 @@ outcomes favour one), then the same gates: no key, no network. The engine defaul
 Then the caller decides: :meth:`~AgentPromptOptimizer.apply` (one commit through
 PromptRepo, optionally on a new branch and pushed) or :meth:`~AgentPromptOptimizer.record`
 (a rejected or dry run). Every run leaves exactly one ``optimization_runs`` row: a run that
-fails records an ``error`` row and re-raises. Progress goes to ``on_progress`` (one line
-per step, possibly from worker threads); the library never prints.
+fails records an ``error`` row and re-raises. An apply records its row BEFORE the commit
+(status ``error``, error :data:`APPLYING`) and completes it after, so a process killed
+in between leaves a row; the next run on the agent repairs such rows from the commits'
+``Promptloop-Run`` trailers (``applied`` with the commit's sha, or "nothing applied").
+Progress goes to ``on_progress`` (one line per step, possibly from worker threads); the
+library never prints.
 
 Settings come from the ``[optimize]`` table of promptloop.toml: ``temperature`` (0.2),
-``max_repairs`` (2), ``concurrency`` (4), ``max_cases`` (20) and the gate thresholds of
-:class:`optimizer.gates.GateSettings`.
+``max_repairs`` (2), ``concurrency`` (4), ``max_cases`` (20), ``holdout_fraction`` (1/3),
+``min_holdout`` (20), ``replay_repeats`` (1), ``replay_alpha`` (0.1), ``sample_seed`` (0)
+and the gate thresholds of :class:`optimizer.gates.GateSettings`.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,14 +60,16 @@ from optimizer.gates import GateSettings, setting, static_gates
 from optimizer.proposal import (
     SCORE_KEYS,
     Candidate,
+    HoldOut,
     Proposal,
     commit_subject,
     commit_trailers,
-    split_walk_forward,
 )
+from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
 from tracker.errors import TrackerError
+from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
 __all__ = ["AgentPromptOptimizer", "ENGINES"]
 
@@ -64,6 +77,7 @@ ENGINES = ("llm", "heuristic")
 RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
 LATER_ROUND_TEMPERATURE = 0.7
 EVIDENCE_CASES = 200  # failure cases the heuristic engine reads for contradiction pairs
+APPLYING = "interrupted while applying: recorded before the commit, completed after it"
 
 Progress = Callable[[str], None]
 
@@ -91,7 +105,16 @@ class AgentPromptOptimizer:
         self.max_repairs = setting(section, "max_repairs", 2)
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
+        self.holdout_fraction = setting(section, "holdout_fraction", DEFAULT_HOLDOUT_FRACTION)
+        self.min_holdout = max(1, setting(section, "min_holdout", 20))
+        self.replay_repeats = max(1, setting(section, "replay_repeats", 1))
+        self.replay_alpha = setting(section, "replay_alpha", 0.1)
+        self.sample_seed = setting(section, "sample_seed", 0)
+        self._check_replay_settings()
         self._replay: Callable[..., Any] | None = None
+        self._baseline: dict[str, Any] = {}  # the current prompt's replay, shared by rounds
+        self._baseline_lock = threading.Lock()
+        self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
         self._owned: list[Any] = []  # what this object built, hence closes
 
     # -- collaborators, built on first use ------------------------------------------------
@@ -142,17 +165,22 @@ class AgentPromptOptimizer:
         rounds: int = 1,
         engine: str | None = None,
         until: datetime | None = None,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        band: float = DEFAULT_BAND,
     ) -> Proposal:
-        """Run the loop up to the gated candidates; writes nothing but an error row."""
+        """Run the loop up to the gated candidates; writes nothing but an error row (and
+        the repair of rows left by an apply that was killed, see :data:`APPLYING`)."""
         engine = engine or self.default_engine()
         self._check_engine(engine, rounds)
         proposal = Proposal(
             run_id=uuid.uuid4().hex[:16], agent=agent, engine=engine,
             model=self.workspace.llm.model if engine == "llm" else None,
-            days=days, started=datetime.now(UTC),
+            days=days, started=datetime.now(UTC), outcome_type=outcome_type, band=band,
         )
         try:
+            self._repair_interrupted(agent)
             self._gather(proposal, until)
+            self._plan(proposal, rounds)
             if engine == "heuristic":
                 proposal.candidates = [self._heuristic(proposal, until)]
             else:
@@ -173,6 +201,9 @@ class AgentPromptOptimizer:
         if push and not branch:
             raise OptimizerError("--push needs --branch: only a new branch is pushed")
         message = f"{commit_subject(proposal.agent, best.diagnosis)}\n\n{best.diagnosis}".strip()
+        # Recorded before the commit: a kill between the two leaves a row to repair.
+        self._save(proposal.run_columns("error", error=APPLYING,
+                                        note=f"branch {branch}" if branch else None))
         try:
             sha = self.repo.apply(proposal.agent, best.text, message, base=proposal.base_sha,
                                   trailers=commit_trailers(proposal, best), branch=branch)
@@ -214,24 +245,68 @@ class AgentPromptOptimizer:
         proposal.findings = self._performance_findings(agent, proposal.days, until)
 
     def _cases(self, proposal: Proposal, until: datetime | None) -> None:
-        """The failure cases, split walk-forward when the replay gate can judge the newest."""
-        self.progress(f"Loading failure cases of the last {proposal.days} days")
-        failures = self.tracker.failure_cases(proposal.agent, days=proposal.days,
-                                              limit=self.max_cases, until=until)
+        """The critic's failure cases, and with a replay gate the held-out decisions: the
+        window is cut by time and the critic sees only what lies before the cut."""
         self._replay, reason = self._replay_gate()
-        if self._replay is None or len(failures) < 2:
-            proposal.failures = list(failures)
-            proposal.notes.append(reason or "replay gate skipped: fewer than 2 failure cases")
+        end = until or datetime.now(UTC)
+        kinds = {"outcome_type": proposal.outcome_type, "band": proposal.band}
+        if self._replay is None:
+            self.progress(f"Loading failure cases of the last {proposal.days} days")
+            proposal.failures = list(self.tracker.failure_cases(
+                proposal.agent, days=proposal.days, limit=self.max_cases, until=until, **kinds))
+            proposal.notes.append(str(reason))
             return
-        shown, holdout = split_walk_forward(failures, [])
-        assert holdout is not None  # two failures or more always hold one out
-        # Only the successes of the held-out window: the critic saw nothing of it either.
-        window = (until or datetime.now(UTC)) - holdout.since + timedelta(minutes=1)
-        successes = self.tracker.success_cases(proposal.agent, days=window / timedelta(days=1),
-                                               limit=self.max_cases, until=until)
-        holdout.successes = [c for c in successes if c.timestamp >= holdout.since]
-        proposal.failures, proposal.holdout = shown, holdout
+        cut = time_cut(end, proposal.days, self.holdout_fraction)
+        self.progress(f"Loading failure cases before the cut {cut:%Y-%m-%d %H:%M}")
+        before = (cut - (end - timedelta(days=proposal.days))) / timedelta(days=1)
+        proposal.failures = list(self.tracker.failure_cases(
+            proposal.agent, days=before, limit=self.max_cases, until=cut, **kinds))
+        held = [c for c in self.tracker.judged_cases(proposal.agent, cut, end, **kinds)
+                if c.context]
+        proposal.holdout = HoldOut(cut, [c for c in held if not c.outcome["correct"]],
+                                   [c for c in held if c.outcome["correct"]], until=end,
+                                   population=len(held), seed=self.sample_seed,
+                                   min_holdout=self.min_holdout)
+
+    def _plan(self, proposal: Proposal, rounds: int) -> None:
+        """Plan the LLM calls before making any; sample the held-out set down to fit."""
+        from optimizer.replay_plan import context_size, plan_replay, stratified_sample
+
+        critic_calls = rounds * (1 + self.max_repairs) if (
+            proposal.engine == "llm" and proposal.failures) else 0
+        if critic_calls == 0 and self._replay is None:
+            return
+        holdout = proposal.holdout
+        held = holdout.cases if holdout and len(holdout.cases) >= self.min_holdout else []
+        budget = getattr(self.client, "budget", None)
+        plan = plan_replay(
+            critic_calls=critic_calls, critic_chars=self._critic_chars(proposal),
+            prompt_chars=len(proposal.current), context_chars=[context_size(c) for c in held],
+            prompts_per_case=1 + (rounds if proposal.engine == "llm" else 1),
+            repeats=self.replay_repeats, min_holdout=self.min_holdout,
+            max_calls=getattr(budget, "max_calls", self.workspace.llm.max_calls),
+            max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens),
+            seed=self.sample_seed)
+        proposal.plan = plan.to_dict()
+        proposal.notes.append(plan.describe())
+        if holdout is None:
+            return
+        if held and plan.sample < len(held):
+            chosen = stratified_sample(held, plan.sample, self.sample_seed)
+            holdout.failures = [c for c in chosen if not c.outcome["correct"]]
+            holdout.successes = [c for c in chosen if c.outcome["correct"]]
         proposal.notes.append(f"walk-forward: {holdout.describe()}")
+        if not held:
+            proposal.notes.append(
+                f"no replay verdict: {holdout.population} decision(s) with an outcome after "
+                f"the cut, fewer than min_holdout {self.min_holdout}; nothing is applied "
+                "automatically")
+
+    def _critic_chars(self, proposal: Proposal) -> int:
+        messages = critic_messages(
+            proposal.agent, proposal.current, proposal.scores_before or {},
+            proposal.analyzer_findings, proposal.findings, proposal.failures)
+        return sum(len(m["content"]) for m in messages) + 2000  # a repair adds an answer
 
     def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
         """The analyzer's offline rewrite (no slots: it may be applied unattended), plus the
@@ -327,11 +402,38 @@ class AgentPromptOptimizer:
         holdout = proposal.holdout
         if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
             return
-        self.progress(f"Round {candidate.round}: replaying {len(holdout.failures)} failure(s) "
-                      f"and {len(holdout.successes)} success(es) held out")
-        candidate.gates.append(self._replay(
-            self.client, self.workspace, proposal.agent, text, proposal.current,
-            holdout.failures, holdout.successes, margin=self.gate_settings.replay_margin))
+        candidate.gates.append(self._replay_verdict(self._replay, proposal, holdout,
+                                                    candidate.round, text))
+
+    def _replay_verdict(self, replay: Callable[..., Any], proposal: Proposal, holdout: HoldOut,
+                        number: int, text: str) -> Any:
+        from optimizer.replay_gate import no_verdict
+
+        window = holdout.to_dict()
+        window = {k: window[k] for k in ("cut", "until", "decisions", "replayed", "sampled",
+                                         "seed", "min_holdout")}
+        cases = holdout.cases
+        if (holdout.population or 0) < self.min_holdout:
+            return no_verdict(f"{holdout.population} decision(s) with an outcome after the cut "
+                              f"{holdout.since:%Y-%m-%d %H:%M}, fewer than min_holdout "
+                              f"{self.min_holdout}", window)
+        self.progress(f"Round {number}: replaying {len(cases)} held-out decision(s) "
+                      f"x {self.replay_repeats}")
+        return replay(
+            self.client, self.workspace, proposal.agent, text, proposal.current, cases,
+            alpha=self.replay_alpha, repeats=self.replay_repeats, band=proposal.band,
+            baseline=self._baseline_answers(proposal, cases), window=window)
+
+    def _baseline_answers(self, proposal: Proposal, cases: list[Any]) -> Any:
+        """The current prompt replayed once per run, whatever the number of rounds."""
+        from optimizer.replay_gate import replay_answers
+
+        with self._baseline_lock:
+            if proposal.run_id not in self._baseline:
+                self._baseline[proposal.run_id] = replay_answers(
+                    self.client, self.workspace, proposal.agent, proposal.current, cases,
+                    repeats=self.replay_repeats)
+            return self._baseline[proposal.run_id]
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -344,6 +446,17 @@ class AgentPromptOptimizer:
                                 "--engine heuristic")
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
+
+    def _check_replay_settings(self) -> None:
+        if not 0 < self.holdout_fraction < 1:
+            raise OptimizerError(f"[optimize] holdout_fraction must lie strictly between 0 "
+                                 f"and 1, not {self.holdout_fraction}")
+        if not 0 < self.replay_alpha < 1:
+            raise OptimizerError(f"[optimize] replay_alpha must lie strictly between 0 and 1, "
+                                 f"not {self.replay_alpha}")
+        if self.replay_repeats > 1 and self.use_cache:
+            raise OptimizerError(f"[optimize] replay_repeats = {self.replay_repeats} needs "
+                                 "--no-cache: a cached answer would only repeat itself")
 
     def _replay_gate(self) -> tuple[Callable[..., Any] | None, str | None]:
         if not self.workspace.llm.configured:
@@ -380,7 +493,33 @@ class AgentPromptOptimizer:
             pass  # the tracker itself is what failed; the original error is the one to show
 
     def _save(self, columns: dict[str, Any]) -> str:
-        return str(self.tracker.record_optimization_run(**columns))
+        """Store the run's row; a run recorded before (an apply) has its row updated."""
+        run_id = str(columns["run_id"])
+        if run_id in self._recorded:
+            self.tracker.update_optimization_run(**columns)
+            return run_id
+        self.tracker.record_optimization_run(**columns)
+        self._recorded.add(run_id)
+        return run_id
+
+    def _repair_interrupted(self, agent: str) -> None:
+        """Complete the rows of applies killed between their row and their commit."""
+        stuck = [run for run in self.tracker.optimization_runs(agent, limit=50)
+                 if run["status"] == "error" and run["error"] == APPLYING]
+        if not stuck:
+            return
+        commits = {v.trailers.get("Promptloop-Run"): v.sha for v in self.repo.log(agent)}
+        for run in stuck:
+            sha = commits.get(run["run_id"])
+            gates = dict(run["gates"] or {})
+            if sha is None:
+                self.tracker.update_optimization_run(
+                    run["run_id"], error="interrupted before its commit: nothing was applied")
+                continue
+            gates["notes"] = [*gates.get("notes", []), "completed by a later run from the "
+                              "commit's Promptloop-Run trailer"]
+            self.tracker.update_optimization_run(run["run_id"], status="applied",
+                                                 result_sha=sha, error=None, gates=gates)
 
 
 def _patched(current: str, answer: str, candidate: Candidate) -> str | None:

@@ -50,8 +50,8 @@ class LLMSettings:
     model: str = DEFAULT_MODEL
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)  # never printed
-    max_calls: int = 50
-    max_tokens: int = 200_000
+    max_calls: int = 300  # a default optimize run: 3 critic calls + 2 x ~100 replays + retries
+    max_tokens: int = 1_000_000
     timeout: float = 60.0
 
     @property
@@ -170,8 +170,8 @@ def _llm_settings(table: dict[str, Any], model: str | None) -> LLMSettings:
             model=resolve(model, "PROMPTLOOP_MODEL", table.get("model"), DEFAULT_MODEL),
             base_url=resolve(None, "OPENAI_BASE_URL", table.get("base_url"), None) or None,
             api_key=resolve(None, "OPENAI_API_KEY", table.get("api_key"), None) or None,
-            max_calls=int(table.get("max_calls", 50)),
-            max_tokens=int(table.get("max_tokens", 200_000)),
+            max_calls=int(table.get("max_calls", LLMSettings.max_calls)),
+            max_tokens=int(table.get("max_tokens", LLMSettings.max_tokens)),
             timeout=float(table.get("timeout", 60.0)),
         )
     except (TypeError, ValueError) as exc:
