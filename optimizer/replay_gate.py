@@ -132,7 +132,7 @@ def _row(case: Any, old: list[CallResult], new: list[CallResult], band: float
         verdict = "broken"
     return {
         "case_id": _get(case, "case_id"),
-        "timestamp": str(_get(case, "timestamp")),
+        "timestamp": _iso(_get(case, "timestamp")),
         "held_out_as": "success" if outcome.get("correct") else "failure",
         "market_condition": _get(case, "market_condition"),
         "outcome_value": value,
@@ -156,7 +156,7 @@ def _majority(results: list[CallResult], value: float, band: float) -> bool:
 def _brier(results: list[CallResult], value: float, band: float) -> float | None:
     scored = [(r.answer.confidence - float(_judge(r, value, band))) ** 2
               for r in results if r.answer is not None]
-    return sum(scored) / len(scored) if scored else None
+    return round(sum(scored) / len(scored), 6) if scored else None
 
 
 def _brier_change(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -195,6 +195,10 @@ def _action(result: CallResult) -> str | None:
     return result.answer.action if result.answer is not None else None
 
 
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _get(case: Any, name: str) -> Any:
     """A field of a tracker Case, or of its ``to_dict()`` form."""
-    return case.get(name) if isinstance(case, Mapping) else getattr(case, name)
+    return case.get(name) if isinstance(case, Mapping) else getattr(case, name, None)
