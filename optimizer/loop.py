@@ -45,12 +45,11 @@ and the gate thresholds of :class:`optimizer.gates.GateSettings`.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.errors import AgentError
@@ -60,12 +59,11 @@ from optimizer.gates import GateSettings, setting, static_gates
 from optimizer.proposal import (
     SCORE_KEYS,
     Candidate,
-    HoldOut,
     Proposal,
     commit_subject,
     commit_trailers,
 )
-from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
+from optimizer.run_repair import APPLYING
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
 from tracker.errors import TrackerError
@@ -77,7 +75,6 @@ ENGINES = ("llm", "heuristic")
 RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
 LATER_ROUND_TEMPERATURE = 0.7
 EVIDENCE_CASES = 200  # failure cases the heuristic engine reads for contradiction pairs
-APPLYING = "interrupted while applying: recorded before the commit, completed after it"
 
 Progress = Callable[[str], None]
 
@@ -105,15 +102,8 @@ class AgentPromptOptimizer:
         self.max_repairs = setting(section, "max_repairs", 2)
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
-        self.holdout_fraction = setting(section, "holdout_fraction", DEFAULT_HOLDOUT_FRACTION)
-        self.min_holdout = max(1, setting(section, "min_holdout", 20))
-        self.replay_repeats = max(1, setting(section, "replay_repeats", 1))
-        self.replay_alpha = setting(section, "replay_alpha", 0.1)
-        self.sample_seed = setting(section, "sample_seed", 0)
-        self._check_replay_settings()
-        self._replay: Callable[..., Any] | None = None
-        self._baseline: dict[str, Any] = {}  # the current prompt's replay, shared by rounds
-        self._baseline_lock = threading.Lock()
+        self.replay_settings = _replay_settings(section, use_cache)
+        self._replay: Any = None  # an optimizer.held_out.Replayer when the gate can run
         self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
         self._owned: list[Any] = []  # what this object built, hence closes
 
@@ -248,65 +238,30 @@ class AgentPromptOptimizer:
         """The critic's failure cases, and with a replay gate the held-out decisions: the
         window is cut by time and the critic sees only what lies before the cut."""
         self._replay, reason = self._replay_gate()
-        end = until or datetime.now(UTC)
-        kinds = {"outcome_type": proposal.outcome_type, "band": proposal.band}
         if self._replay is None:
             self.progress(f"Loading failure cases of the last {proposal.days} days")
             proposal.failures = list(self.tracker.failure_cases(
-                proposal.agent, days=proposal.days, limit=self.max_cases, until=until, **kinds))
+                proposal.agent, days=proposal.days, limit=self.max_cases, until=until,
+                outcome_type=proposal.outcome_type, band=proposal.band))
             proposal.notes.append(str(reason))
             return
-        cut = time_cut(end, proposal.days, self.holdout_fraction)
-        self.progress(f"Loading failure cases before the cut {cut:%Y-%m-%d %H:%M}")
-        before = (cut - (end - timedelta(days=proposal.days))) / timedelta(days=1)
-        proposal.failures = list(self.tracker.failure_cases(
-            proposal.agent, days=before, limit=self.max_cases, until=cut, **kinds))
-        held = [c for c in self.tracker.judged_cases(proposal.agent, cut, end, **kinds)
-                if c.context]
-        proposal.holdout = HoldOut(cut, [c for c in held if not c.outcome["correct"]],
-                                   [c for c in held if c.outcome["correct"]], until=end,
-                                   population=len(held), seed=self.sample_seed,
-                                   min_holdout=self.min_holdout)
+        from optimizer.held_out import load_cases
+
+        self.progress("Loading failure cases before the walk-forward cut, and every "
+                      "decision after it")
+        load_cases(self.tracker, proposal, self.replay_settings, until or datetime.now(UTC),
+                   self.max_cases)
 
     def _plan(self, proposal: Proposal, rounds: int) -> None:
         """Plan the LLM calls before making any; sample the held-out set down to fit."""
-        from optimizer.replay_plan import context_size, plan_replay, stratified_sample
-
-        critic_calls = rounds * (1 + self.max_repairs) if (
-            proposal.engine == "llm" and proposal.failures) else 0
-        if critic_calls == 0 and self._replay is None:
+        if self._replay is None and proposal.engine != "llm":
             return
-        holdout = proposal.holdout
-        held = holdout.cases if holdout and len(holdout.cases) >= self.min_holdout else []
+        from optimizer.held_out import plan_run
+
         budget = getattr(self.client, "budget", None)
-        plan = plan_replay(
-            critic_calls=critic_calls, critic_chars=self._critic_chars(proposal),
-            prompt_chars=len(proposal.current), context_chars=[context_size(c) for c in held],
-            prompts_per_case=1 + (rounds if proposal.engine == "llm" else 1),
-            repeats=self.replay_repeats, min_holdout=self.min_holdout,
-            max_calls=getattr(budget, "max_calls", self.workspace.llm.max_calls),
-            max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens),
-            seed=self.sample_seed)
-        proposal.plan = plan.to_dict()
-        proposal.notes.append(plan.describe())
-        if holdout is None:
-            return
-        if held and plan.sample < len(held):
-            chosen = stratified_sample(held, plan.sample, self.sample_seed)
-            holdout.failures = [c for c in chosen if not c.outcome["correct"]]
-            holdout.successes = [c for c in chosen if c.outcome["correct"]]
-        proposal.notes.append(f"walk-forward: {holdout.describe()}")
-        if not held:
-            proposal.notes.append(
-                f"no replay verdict: {holdout.population} decision(s) with an outcome after "
-                f"the cut, fewer than min_holdout {self.min_holdout}; nothing is applied "
-                "automatically")
-
-    def _critic_chars(self, proposal: Proposal) -> int:
-        messages = critic_messages(
-            proposal.agent, proposal.current, proposal.scores_before or {},
-            proposal.analyzer_findings, proposal.findings, proposal.failures)
-        return sum(len(m["content"]) for m in messages) + 2000  # a repair adds an answer
+        plan_run(proposal, self.replay_settings, rounds=rounds, max_repairs=self.max_repairs,
+                 max_calls=getattr(budget, "max_calls", self.workspace.llm.max_calls),
+                 max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens))
 
     def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
         """The analyzer's offline rewrite (no slots: it may be applied unattended), plus the
@@ -402,38 +357,8 @@ class AgentPromptOptimizer:
         holdout = proposal.holdout
         if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
             return
-        candidate.gates.append(self._replay_verdict(self._replay, proposal, holdout,
-                                                    candidate.round, text))
-
-    def _replay_verdict(self, replay: Callable[..., Any], proposal: Proposal, holdout: HoldOut,
-                        number: int, text: str) -> Any:
-        from optimizer.replay_gate import no_verdict
-
-        window = holdout.to_dict()
-        window = {k: window[k] for k in ("cut", "until", "decisions", "replayed", "sampled",
-                                         "seed", "min_holdout")}
-        cases = holdout.cases
-        if (holdout.population or 0) < self.min_holdout:
-            return no_verdict(f"{holdout.population} decision(s) with an outcome after the cut "
-                              f"{holdout.since:%Y-%m-%d %H:%M}, fewer than min_holdout "
-                              f"{self.min_holdout}", window)
-        self.progress(f"Round {number}: replaying {len(cases)} held-out decision(s) "
-                      f"x {self.replay_repeats}")
-        return replay(
-            self.client, self.workspace, proposal.agent, text, proposal.current, cases,
-            alpha=self.replay_alpha, repeats=self.replay_repeats, band=proposal.band,
-            baseline=self._baseline_answers(proposal, cases), window=window)
-
-    def _baseline_answers(self, proposal: Proposal, cases: list[Any]) -> Any:
-        """The current prompt replayed once per run, whatever the number of rounds."""
-        from optimizer.replay_gate import replay_answers
-
-        with self._baseline_lock:
-            if proposal.run_id not in self._baseline:
-                self._baseline[proposal.run_id] = replay_answers(
-                    self.client, self.workspace, proposal.agent, proposal.current, cases,
-                    repeats=self.replay_repeats)
-            return self._baseline[proposal.run_id]
+        candidate.gates.append(self._replay.verdict(proposal, holdout, text, self.progress,
+                                                    candidate.round))
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -447,27 +372,18 @@ class AgentPromptOptimizer:
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
 
-    def _check_replay_settings(self) -> None:
-        if not 0 < self.holdout_fraction < 1:
-            raise OptimizerError(f"[optimize] holdout_fraction must lie strictly between 0 "
-                                 f"and 1, not {self.holdout_fraction}")
-        if not 0 < self.replay_alpha < 1:
-            raise OptimizerError(f"[optimize] replay_alpha must lie strictly between 0 and 1, "
-                                 f"not {self.replay_alpha}")
-        if self.replay_repeats > 1 and self.use_cache:
-            raise OptimizerError(f"[optimize] replay_repeats = {self.replay_repeats} needs "
-                                 "--no-cache: a cached answer would only repeat itself")
-
-    def _replay_gate(self) -> tuple[Callable[..., Any] | None, str | None]:
+    def _replay_gate(self) -> tuple[Any, str | None]:
+        """An :class:`optimizer.held_out.Replayer`, or None and why the gate cannot run."""
         if not self.workspace.llm.configured:
             return None, "replay gate skipped: no LLM configured to replay the agent"
         try:
+            from optimizer.held_out import Replayer
             from optimizer.replay_gate import replay_gate
         except ModuleNotFoundError as exc:
-            if exc.name != "optimizer.replay_gate":
+            if exc.name not in ("optimizer.replay_gate", "optimizer.held_out"):
                 raise
             return None, "replay gate not available in this installation"
-        return replay_gate, None
+        return Replayer(replay_gate, self.client, self.workspace, self.replay_settings), None
 
     def _performance_findings(self, agent: str, days: int, until: datetime | None) -> list[str]:
         try:
@@ -503,23 +419,9 @@ class AgentPromptOptimizer:
         return run_id
 
     def _repair_interrupted(self, agent: str) -> None:
-        """Complete the rows of applies killed between their row and their commit."""
-        stuck = [run for run in self.tracker.optimization_runs(agent, limit=50)
-                 if run["status"] == "error" and run["error"] == APPLYING]
-        if not stuck:
-            return
-        commits = {v.trailers.get("Promptloop-Run"): v.sha for v in self.repo.log(agent)}
-        for run in stuck:
-            sha = commits.get(run["run_id"])
-            gates = dict(run["gates"] or {})
-            if sha is None:
-                self.tracker.update_optimization_run(
-                    run["run_id"], error="interrupted before its commit: nothing was applied")
-                continue
-            gates["notes"] = [*gates.get("notes", []), "completed by a later run from the "
-                              "commit's Promptloop-Run trailer"]
-            self.tracker.update_optimization_run(run["run_id"], status="applied",
-                                                 result_sha=sha, error=None, gates=gates)
+        from optimizer.run_repair import repair_interrupted
+
+        repair_interrupted(self.tracker, self.repo, agent)
 
 
 def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
@@ -535,6 +437,12 @@ def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
     if text == current:
         raise CritiqueFormatError("the diff changes nothing in the prompt.")
     return text
+
+
+def _replay_settings(section: dict[str, Any], use_cache: bool) -> Any:
+    from optimizer.held_out import ReplaySettings
+
+    return ReplaySettings.from_section(section, use_cache=use_cache)
 
 
 def scores_of(analysis: Any) -> dict[str, float]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from optimize_support import AGENT, commit_message, head, runs, sqlite_url
 
-from optimizer.loop import APPLYING
+from optimizer.run_repair import APPLYING
 
 SCRIPT = textwrap.dedent("""
     import os, signal, sys
