@@ -9,8 +9,9 @@ replay verdict.
   budget (optimizer/replay_plan.py); the held-out set is sampled down (seeded, stratified)
   when it does not fit, or the run is refused.
 - :class:`Replayer`: the replay gate of each candidate, the current prompt's replay made
-  once and shared by every round; fewer than ``min_holdout`` held-out decisions give no
-  verdict (the gate fails: nothing is applied automatically).
+  once (in the background, alongside the first candidate's) and shared by every round;
+  fewer than ``min_holdout`` held-out decisions give no verdict (the gate fails: nothing
+  is applied automatically).
 
 Settings: ``[optimize] holdout_fraction`` (1/3), ``min_holdout`` (20), ``replay_repeats``
 (1), ``replay_alpha`` (0.1), ``sample_seed`` (0) — :class:`ReplaySettings`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +30,7 @@ from optimizer.critic import critic_messages
 from optimizer.errors import OptimizerError
 from optimizer.gates import GateResult, setting
 from optimizer.proposal import HoldOut, Proposal
-from optimizer.replay_gate import DEFAULT_ALPHA, no_verdict, replay_answers
+from optimizer.replay_gate import DEFAULT_ALPHA, judge_replay, no_verdict, replay_pair
 from optimizer.replay_plan import context_size, plan_replay, stratified_sample
 from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
 
@@ -113,10 +115,9 @@ def plan_run(proposal: Proposal, settings: ReplaySettings, *, rounds: int, max_r
 class Replayer:
     """The replay gate of one run's candidates (thread-safe: rounds run concurrently)."""
 
-    def __init__(self, gate: Callable[..., GateResult], client: Any, workspace: Any,
-                 settings: ReplaySettings) -> None:
-        self.gate, self.client, self.workspace, self.settings = gate, client, workspace, settings
-        self._baseline: dict[str, Any] = {}
+    def __init__(self, client: Any, workspace: Any, settings: ReplaySettings) -> None:
+        self.client, self.workspace, self.settings = client, workspace, settings
+        self._baseline: dict[str, Future[list[Any]]] = {}
         self._lock = threading.Lock()
 
     def verdict(self, proposal: Proposal, holdout: HoldOut, text: str,
@@ -128,19 +129,37 @@ class Replayer:
         cases = holdout.cases
         progress(f"Round {number}: replaying {len(cases)} held-out decision(s) "
                  f"x {self.settings.replay_repeats}")
-        return self.gate(
-            self.client, self.workspace, proposal.agent, text, proposal.current, cases,
-            alpha=self.settings.replay_alpha, repeats=self.settings.replay_repeats,
-            band=proposal.band, baseline=self._baseline_answers(proposal, cases), window=window)
+        baseline, new = self._answers(proposal, cases, text)
+        return judge_replay(cases, baseline, new, alpha=self.settings.replay_alpha,
+                            band=proposal.band, window=window)
 
-    def _baseline_answers(self, proposal: Proposal, cases: list[Any]) -> Any:
-        """The current prompt replayed once per run, whatever the number of rounds."""
+    def _answers(self, proposal: Proposal, cases: list[Any], text: str) -> tuple[Any, Any]:
+        """(current, candidate) answers. The current prompt is replayed once per run, in the
+        background from the first candidate on, while each candidate replays its own."""
         with self._lock:
-            if proposal.run_id not in self._baseline:
-                self._baseline[proposal.run_id] = replay_answers(
-                    self.client, self.workspace, proposal.agent, proposal.current, cases,
-                    repeats=self.settings.replay_repeats)
-            return self._baseline[proposal.run_id]
+            baseline = self._baseline.get(proposal.run_id)
+            if baseline is None:
+                baseline = self._baseline[proposal.run_id] = self._background(
+                    [proposal.current], proposal, cases)
+        new = self._replay([text], proposal, cases)[0]
+        return baseline.result()[0], new
+
+    def _background(self, texts: list[str], proposal: Proposal, cases: list[Any]
+                    ) -> Future[list[Any]]:
+        future: Future[list[Any]] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._replay(texts, proposal, cases))
+            except BaseException as exc:  # handed to whoever waits on the result
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="promptloop-baseline-replay", daemon=True).start()
+        return future
+
+    def _replay(self, texts: list[str], proposal: Proposal, cases: list[Any]) -> list[Any]:
+        return replay_pair(self.client, self.workspace, proposal.agent, texts, cases,
+                           repeats=self.settings.replay_repeats)
 
 
 def _too_few(holdout: HoldOut, settings: ReplaySettings) -> str:

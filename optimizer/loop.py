@@ -378,12 +378,11 @@ class AgentPromptOptimizer:
             return None, "replay gate skipped: no LLM configured to replay the agent"
         try:
             from optimizer.held_out import Replayer
-            from optimizer.replay_gate import replay_gate
         except ModuleNotFoundError as exc:
             if exc.name not in ("optimizer.replay_gate", "optimizer.held_out"):
                 raise
             return None, "replay gate not available in this installation"
-        return Replayer(replay_gate, self.client, self.workspace, self.replay_settings), None
+        return Replayer(self.client, self.workspace, self.replay_settings), None
 
     def _performance_findings(self, agent: str, days: int, until: datetime | None) -> list[str]:
         try:

@@ -42,7 +42,8 @@ from prompt_repo.config import Workspace
 from tracker.rules import DEFAULT_BAND, is_correct
 from tracker.stats import sign_test_p
 
-__all__ = ["replay_gate", "replay_answers", "judge_replay", "no_verdict", "GATE_NAME",
+__all__ = ["replay_gate", "replay_answers", "replay_pair", "judge_replay", "no_verdict",
+           "GATE_NAME",
            "DEFAULT_ALPHA", "REPLAY_TEMPERATURE"]
 
 GATE_NAME = "replay"
@@ -56,10 +57,21 @@ def replay_answers(client: Any, workspace: Workspace, agent: str, text: str,
                    cases: Sequence[Any], *, repeats: int = 1,
                    concurrency: int = DEFAULT_CONCURRENCY) -> Answers:
     """Replay ``text`` on every case's context ``repeats`` times, at temperature 0."""
-    jobs = [(text, _get(case, "context")) for case in cases for _ in range(repeats)]
+    return replay_pair(client, workspace, agent, [text], cases, repeats=repeats,
+                       concurrency=concurrency)[0]
+
+
+def replay_pair(client: Any, workspace: Workspace, agent: str, texts: Sequence[str],
+                cases: Sequence[Any], *, repeats: int = 1,
+                concurrency: int = DEFAULT_CONCURRENCY) -> list[Answers]:
+    """Replay each of ``texts`` on every case, all on one pool (no idle gap between them)."""
+    jobs = [(text, _get(case, "context")) for text in texts for case in cases
+            for _ in range(repeats)]
     flat = replay_jobs(client, workspace, agent, jobs, concurrency=concurrency,
                        temperature=REPLAY_TEMPERATURE)
-    return [flat[i * repeats:(i + 1) * repeats] for i in range(len(cases))]
+    per_text = len(cases) * repeats
+    return [[flat[t * per_text + i * repeats: t * per_text + (i + 1) * repeats]
+             for i in range(len(cases))] for t in range(len(texts))]
 
 
 def replay_gate(
@@ -77,12 +89,14 @@ def replay_gate(
     window: Mapping[str, Any] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> GateResult:
-    """Replay both prompts on the held-out cases and decide with the sign test."""
+    """Replay both prompts on the held-out cases and decide with the sign test
+    (``baseline``: the current prompt's answers, when another candidate already paid them)."""
     if baseline is None:
-        baseline = replay_answers(client, workspace, agent, current, cases, repeats=repeats,
-                                  concurrency=concurrency)
-    new = replay_answers(client, workspace, agent, candidate, cases, repeats=repeats,
-                         concurrency=concurrency)
+        baseline, new = replay_pair(client, workspace, agent, [current, candidate], cases,
+                                    repeats=repeats, concurrency=concurrency)
+    else:
+        new = replay_answers(client, workspace, agent, candidate, cases, repeats=repeats,
+                             concurrency=concurrency)
     return judge_replay(cases, baseline, new, alpha=alpha, band=band, window=window)
 
 
