@@ -58,10 +58,10 @@ class ReplaySettings:
     def _check(self, use_cache: bool) -> None:
         if not 0 < self.holdout_fraction < 1:
             raise OptimizerError(f"[optimize] holdout_fraction must lie strictly between 0 "
-                                 f"and 1, not {self.holdout_fraction}")
+                                 f"and 1, not {self.holdout_fraction:g}")
         if not 0 < self.replay_alpha < 1:
             raise OptimizerError(f"[optimize] replay_alpha must lie strictly between 0 and 1, "
-                                 f"not {self.replay_alpha}")
+                                 f"not {self.replay_alpha:g}")
         if self.min_holdout < 1 or self.replay_repeats < 1:
             raise OptimizerError("[optimize] min_holdout and replay_repeats must be at least 1")
         if self.replay_repeats > 1 and use_cache:
