@@ -24,7 +24,8 @@ LIBRARY_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("cli.repo_cmds", "init", "Create a workspace with example agents."),
-    "agents": ("cli.repo_cmds", "agents", "List agents with their current prompt version."),
+    "agents": ("cli.repo_cmds", "agents", "List agents and their prompt versions; add, remove."),
+    "doctor": ("cli.doctor_cmd", "doctor", "Check the workspace, git, database and LLM endpoint."),
     "show": ("cli.repo_cmds", "show", "Print an agent's prompt at a version."),
     "log": ("cli.repo_cmds", "log", "List the versions of an agent's prompt."),
     "diff": ("cli.repo_cmds", "diff", "Show the diff between two prompt versions."),

@@ -19,6 +19,7 @@ from rich.table import Table
 from cli.output import confirm, escape, print_json, stderr, stdout, workspace
 
 if TYPE_CHECKING:
+    from prompt_repo.agents_edit import AgentChange
     from prompt_repo.repo import AgentSummary, PromptRepo, Version
 
 AGENT_HELP = "Agent name, as in promptloop.toml."
@@ -58,14 +59,92 @@ def init(ctx: click.Context, directory: Path | None, as_json: bool) -> None:
         stdout.print(f"Next: promptloop -C {escape(str(result.root))} agents")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 def agents(ctx: click.Context, as_json: bool) -> None:
     """List the agents with their current prompt version and last change.
 
-    "(modified)" marks a prompt file with uncommitted edits.
+    "(modified)" marks a prompt file with uncommitted edits. 'agents add' and
+    'agents remove' change the team, each with one commit.
     """
+    if ctx.invoked_subcommand is None:
+        _list_agents(ctx, as_json)
+
+
+@agents.command("list")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def agents_list(ctx: click.Context, as_json: bool) -> None:
+    """List the agents (the same as 'promptloop agents')."""
+    _list_agents(ctx, as_json)
+
+
+@agents.command("add")
+@click.argument("name")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="Start the prompt from this file (default: the documented template).")
+@click.option("--path", "prompt_path", default=None,
+              help="Where the prompt file goes, relative to the workspace "
+                   "(default: PROMPTS_DIR/NAME.md).")
+@click.option("--model", default=None, help="The agent's model (default: [llm] model).")
+@click.option("--temperature", type=float, default=None,
+              help="The agent's sampling temperature, 0 to 2 (default: 0.2).")
+@click.option("--team-position", type=int, default=None,
+              help="Its place in [team] order, 1 = first (default: just before the last).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def agents_add(ctx: click.Context, name: str, source: Path | None, prompt_path: str | None,
+               model: str | None, temperature: float | None, team_position: int | None,
+               as_json: bool) -> None:
+    """Add agent NAME: its [agents.NAME] table, its prompt file, one commit.
+
+    promptloop.toml keeps its comments and layout. The prompt comes from --from FILE or a
+    template that asks for the JSON answer the runtime parses; edit it, then commit.
+    """
+    from prompt_repo.agents_edit import add_agent
+
+    text = _read_prompt_file(source) if source is not None else None
+    change = add_agent(workspace(ctx), name, prompt_text=text, path=prompt_path, model=model,
+                       temperature=temperature, team_position=team_position)
+    _print_change(change, "Added", as_json)
+
+
+@agents.command("remove")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def agents_remove(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Remove agent NAME: its table, its [team] place and its prompt file, one commit.
+
+    The prompt's history stays in git: git log -- PATH, git show COMMIT^:PATH.
+    """
+    from prompt_repo.agents_edit import remove_agent
+
+    change = remove_agent(workspace(ctx), name)
+    _print_change(change, "Removed", as_json)
+
+
+def _read_prompt_file(source: Path) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{source} is not UTF-8 text") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {source}: {exc.strerror}") from None
+
+
+def _print_change(change: AgentChange, verb: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"agent": change.agent, "path": change.path, "commit": change.commit,
+                    "team": change.team})
+        return
+    team = " → ".join(change.team) or "(empty)"
+    stdout.print(f"{verb} agent {escape(change.agent)} ({escape(change.path)}): commit "
+                 f"{change.commit[:7]}. Team: {escape(team)}.")
+
+
+def _list_agents(ctx: click.Context, as_json: bool) -> None:
     with _repo(ctx) as repo:
         rows = repo.overview()
     if as_json:

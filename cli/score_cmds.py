@@ -29,6 +29,7 @@ FILES = click.argument(
     "files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 SEVERITIES = ("error", "warning", "info")
+MAX_FINDINGS = 50  # what lint prints per prompt by default: a pre-commit hook is read by a person
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,22 @@ def score(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...], 
               "else 50).")
 @click.option("--severity", type=click.Choice(SEVERITIES), default="info", show_default=True,
               help="Lowest severity of the findings printed.")
+@click.option("--max-findings", type=click.IntRange(0), default=MAX_FINDINGS,
+              show_default=True, help="Findings printed per prompt (0: all); the rest are "
+              "counted in one line.")
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
 def lint(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...],
          min_specificity: float | None, min_clarity: float | None,
-         max_ambiguity: float | None, severity: str, as_json: bool) -> None:
+         max_ambiguity: float | None, severity: str, max_findings: int, as_json: bool
+         ) -> None:
     """Check prompts against score thresholds; exit 1 when one is missed.
 
     Prints each finding as 'path:line:col rule message', then one line per missed threshold.
     Thresholds come from the options, else the [lint] table of promptloop.toml, else
     min_specificity = 40, min_clarity = 50, max_ambiguity = 50. Given FILES outside a
-    workspace, the defaults apply: usable as a pre-commit hook.
+    workspace, the defaults apply: usable as a pre-commit hook. At most --max-findings
+    findings are printed per prompt, then '... and K more finding(s) in PATH'.
     """
     from optimizer.analyzer import analyze, threshold_failures
 
@@ -116,9 +122,8 @@ def lint(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...],
     else:
         shown = SEVERITIES[: SEVERITIES.index(severity) + 1]
         for source, analysis in results:
-            for f in analysis.findings:
-                if f.severity in shown:
-                    click.echo(f"{source.path}:{f.line}:{f.col} {f.rule} {f.message}")
+            _print_findings(source.path, [f for f in analysis.findings if f.severity in shown],
+                            max_findings)
         for source, _ in results:
             for failure in failures[source.path]:
                 click.echo(f"{source.path}: {failure}")
@@ -126,6 +131,15 @@ def lint(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...],
         stderr.print(f"{len(results)} prompt(s) checked, {failed} below the thresholds.")
     if any(failures.values()):
         ctx.exit(1)
+
+
+def _print_findings(path: str, findings: list[Any], limit: int) -> None:
+    printed = findings[:limit] if limit else findings
+    for f in printed:
+        click.echo(f"{path}:{f.line}:{f.col} {f.rule} {f.message}")
+    if len(printed) < len(findings):
+        click.echo(f"{path}: ... and {len(findings) - len(printed)} more finding(s) "
+                   "(--max-findings 0 prints all)")
 
 
 def _sources(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...]
@@ -139,6 +153,7 @@ def _sources(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...
 
 
 def _agent_sources(ws: Workspace, agents: list[str]) -> list[Source]:
+    from optimizer.limits import check_prompt_size
     from prompt_repo import PromptRepo
 
     sources = []
@@ -146,13 +161,16 @@ def _agent_sources(ws: Workspace, agents: list[str]) -> list[Source]:
         for agent in agents:
             version = repo.read(agent)
             path = _relative(ws.root / version.path)
+            check_prompt_size(version.text, f"{agent}'s prompt ({path})")
             sources.append(Source(path, agent, version.sha, version.text))
     return sources
 
 
 def _read(path: Path) -> str:
+    from optimizer.limits import read_prompt_file
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_prompt_file(path)
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not UTF-8 text") from None
 

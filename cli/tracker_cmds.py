@@ -4,10 +4,14 @@ Each opens the workspace's database (``--database-url`` > ``PROMPTLOOP_DATABASE_
 promptloop.toml > the SQLite file under .promptloop/), calls one library function and
 renders. Opening an older database upgrades it; the notice goes to stderr so stdout stays
 clean for ``--json``. ``--json`` shapes are documented in docs/tracker.md.
+
+``record`` reads its input as bytes and lets the tracker decode it, so invalid UTF-8 is a
+one-line refusal naming the line; a closed stdin (``<&-``) is one line too.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -56,11 +60,11 @@ def open_tracker(ctx: click.Context, flag: str | None = None) -> Iterator[Decisi
 
 
 @click.command()
-@click.argument("source", default="-", type=click.File("r", encoding="utf-8"))
+@click.argument("source", default="-", type=click.Path(dir_okay=False, allow_dash=True))
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def record(ctx: click.Context, source: Any, database_url: str | None, as_json: bool) -> None:
+def record(ctx: click.Context, source: str, database_url: str | None, as_json: bool) -> None:
     """Record decisions read from SOURCE (a file, or - for stdin: the default).
 
     SOURCE holds one JSON object, a JSON array of objects, or JSON Lines (one object per
@@ -70,9 +74,9 @@ def record(ctx: click.Context, source: Any, database_url: str | None, as_json: b
     prompt_versions, agent_outputs. All or nothing: one bad record refuses the batch,
     naming its line (JSON Lines) or item (array).
     """
-    from tracker.validation import parse_records
+    from tracker.validation import decode_input, parse_records
 
-    records = parse_records(source.read())
+    records = parse_records(decode_input(_read_source(source)))
     with open_tracker(ctx, database_url) as tracker:
         ids = tracker.track_records(records)
     if as_json:
@@ -249,6 +253,21 @@ def db_current(ctx: click.Context, database_url: str | None, as_json: bool) -> N
                      "run 'promptloop db upgrade'.")
 
 
+def _read_source(source: str) -> bytes:
+    """The bytes of SOURCE: a file, or stdin for "-" (None when the shell closed it)."""
+    if source != "-":
+        try:
+            with open(source, "rb") as file:
+                return file.read()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {source}: {exc.strerror}") from None
+    if sys.stdin is None:
+        raise click.ClickException(
+            "no input: stdin is closed; name a file or pipe the records in"
+        )
+    return sys.stdin.buffer.read()
+
+
 def _json_object(text: str | None, option: str) -> dict[str, Any] | None:
     import json
 
@@ -258,6 +277,9 @@ def _json_object(text: str | None, option: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not valid JSON ({exc.msg})", param_hint=option) from None
+    except (RecursionError, ValueError):  # nested too deep, or a number too long to read
+        raise click.BadParameter("nested too deep or holding a number too long to read",
+                                 param_hint=option) from None
     if not isinstance(value, dict):
         raise click.BadParameter("expected a JSON object", param_hint=option)
     return value

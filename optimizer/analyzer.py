@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from optimizer.errors import OptimizerError
+from optimizer.limits import check_prompt_size
 from optimizer.rules import ambiguity, clarity, specificity
 from optimizer.rules.base import RULES, SEVERITY_RANK, Finding, Rule
 from optimizer.rules.scan import scan
@@ -68,7 +69,9 @@ class Analysis:
 
 
 def analyze(text: str) -> Analysis:
-    """Score one prompt. Never raises on any string."""
+    """Score one prompt. Never raises on any string up to MAX_PROMPT_CHARS; a longer one
+    is refused with PromptTooLarge (optimizer/limits.py)."""
+    check_prompt_size(text)
     doc = parse(text)
     scan(doc)
     spec = specificity.check(doc)

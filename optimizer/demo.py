@@ -15,6 +15,12 @@
 6. ``log``: the agent's prompt history, now two versions;
 7. ``rollback``: the first version restored as a new commit (history is never rewritten).
 
+Without ``llm=True`` the demo is offline whatever the environment says: a user with a local
+server has ``OPENAI_BASE_URL`` (and a key) in the shell, and the optimize loop would replay
+the heuristic candidate through it (a minute of retries when that server is down). The
+optimizer is given the workspace with its LLM settings cleared (:func:`_offline`), so the
+only engine that can run is the heuristic one and no replay gate is attempted.
+
 The demo sits in ``optimizer/`` because it drives every package below it. Each step is
 reported to ``on_step`` as it finishes and collected in the returned :class:`DemoReport`;
 nothing is printed here. The data's window is historical, so the analysis and the
@@ -26,7 +32,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,8 +94,8 @@ def run_demo(
     days = max(1, math.ceil((last - first) / timedelta(days=1)) + 1)
     until = last + timedelta(seconds=1)
     done(_analyze(workspace, days, until))
-    result = _optimize(workspace, agent, days=days, until=until,
-                       engine="llm" if llm else "heuristic")
+    result = _optimize(workspace if llm else _offline(workspace), agent, days=days,
+                       until=until, engine="llm" if llm else "heuristic")
     done(_optimized(agent, result))
     if result.get("applied"):
         done(DemoStep("diff", "The change, as git sees it (git diff of the prompt file)",
@@ -100,6 +106,11 @@ def run_demo(
         done(DemoStep("rollback", f"Rolled back to v1 with a new commit ({sha[:7]}); "
                       "history is kept", {"sha": sha, "versions": _versions(repo, agent)}))
     return report
+
+
+def _offline(workspace: Workspace) -> Workspace:
+    """The workspace with no endpoint configured (module doc: the demo without --llm)."""
+    return replace(workspace, llm=replace(workspace.llm, api_key=None, base_url=None))
 
 
 def _fresh_folder(directory: Path | None) -> Path:

@@ -5,6 +5,7 @@ OptimizerError
 ├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
 ├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)
+├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
 └── PatchError           (optimizer/patch.py, also a ValueError) a diff does not apply
 
 The loop catches CritiqueFormatError and PatchError and sends their message back to the
@@ -30,3 +31,7 @@ class CriticFailed(OptimizerError):
 
 class BudgetTooSmall(OptimizerError):
     """The run's planned LLM calls or tokens exceed [llm] max_calls / max_tokens."""
+
+
+class PromptTooLarge(OptimizerError):
+    """A prompt is longer than the analyzer's size limit (optimizer/limits.py)."""

@@ -56,7 +56,6 @@ __all__ = [
     "apply_rules",
     "confidence_caps",
     "derive_rules",
-    "heuristic_diagnosis",
     "tie_break",
 ]
 
@@ -89,6 +88,8 @@ class EvidenceRule:
     section: str  # a key of SECTIONS
     key: str
     line: str
+    cap: float | None = None  # a confidence cap's value
+    scope: str | None = None  # the market condition a cap is for (None: every call)
 
     @property
     def summary(self) -> str:
@@ -130,7 +131,7 @@ def _condition_cap(condition: str, n: int, accuracy: float, confidence: float
     line = (f"{key} {_pct(accuracy)} of the time at a mean confidence of {confidence:.2f} "
             f"(n={n}): do not exceed confidence {_number(cap(accuracy))} when "
             f"`market_condition` is `{condition}`.")
-    return EvidenceRule("confidence_cap", "confidence", key, line)
+    return EvidenceRule("confidence_cap", "confidence", key, line, cap(accuracy), condition)
 
 
 def _overall_cap(bins: Sequence[Mapping[str, Any]]) -> EvidenceRule | None:
@@ -145,7 +146,7 @@ def _overall_cap(bins: Sequence[Mapping[str, Any]]) -> EvidenceRule | None:
     key = "- Your calls at confidence"
     line = (f"{key} {lowest['lo']:.1f} or above were right {_pct(accuracy)} of the time "
             f"(n={n}): do not exceed confidence {_number(cap(accuracy))}.")
-    return EvidenceRule("confidence_cap", "confidence", key, line)
+    return EvidenceRule("confidence_cap", "confidence", key, line, cap(accuracy))
 
 
 def cap(accuracy: float) -> float:
@@ -241,24 +242,6 @@ def _float(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def heuristic_diagnosis(reworded: bool, rules: Sequence[EvidenceRule], left: Sequence[str]
-                        ) -> str:
-    """The heuristic engine's critique: what it adds, with the numbers, and what it leaves
-    for a person (``left``: the analyzer's remaining suggestions)."""
-    if rules:
-        head = (f"Add {len(rules)} rule(s) from the track record"
-                + (", reword the prompt" if reworded else ""))
-    else:
-        head = "Heuristic rewrite of the prompt's wording"
-    parts = [head]
-    if rules:
-        parts.append("From the track record:\n" + "\n".join(f"- {r.summary}" for r in rules))
-    if left:
-        parts.append("Left for a person (the engine inserts no <N> slot to fill):\n"
-                     + "\n".join(f"- {s}" for s in left))
-    return "\n\n".join(parts)
 
 
 # -- placing the rules in the prompt ----------------------------------------------------------

@@ -1,9 +1,10 @@
 """The gates a candidate prompt must pass before it may be applied.
 
 A gate is a pure check that returns a :class:`GateResult`; it never raises for a bad
-candidate. The loop runs the cheap static gates first (placeholders, size, analyzer
-scores) and the replay gate (``optimizer.replay_gate``, which costs LLM calls) only on
-candidates that passed them. A candidate is applicable only when every gate passed.
+candidate. The loop runs the cheap static gates first (placeholders, slots, size, analyzer
+scores, the change itself, taint) and the replay gate (``optimizer.replay_gate``, which
+costs LLM calls) only on candidates that passed them. A candidate is applicable only
+when every gate passed.
 
 - placeholders: the set of ``{name}`` / ``{{ name }}`` placeholders is unchanged: a lost
   one breaks the agent's template, a new one has no value to fill it.
@@ -15,8 +16,21 @@ candidates that passed them. A candidate is applicable only when every gate pass
   current length (growth of up to ``max_growth_chars`` is always allowed, so a short
   prompt may gain a rule). This is what stops a critic that was talked into deleting or
   replacing the prompt.
-- scores: no analyzer dimension worsens by more than ``tolerance`` points (ambiguity is
-  worse when it rises) and the overall score strictly improves.
+- scores (a tolerance gate on the whole prompt): no analyzer dimension worsens by more
+  than ``tolerance`` points (ambiguity is worse when it rises). The overall score must
+  strictly improve only when no replay evidence will judge the candidate
+  (``replay_available=False``): then the analyzer is the only judge. With a replay, a
+  neutral precise rule passes, and the replay decides whether it helps.
+- change (``optimizer.change_gate``): the added and removed lines themselves: no vague
+  wording added, no threshold dropped, no unconditional override of the prompt's rules.
+- taint (``optimizer.taint``): no added line copies the untrusted case text shown to the
+  critic (``untrusted``); a tainted candidate is held for a person.
+
+Why the default tolerance is 5 points: one clarity penalty (an undefined acronym or a
+domain term such as "squeeze", 4 points undamped; a long sentence, 5) is what one precise
+rule may cost a short prompt, and a rule added to a long prompt moves the length-weighted
+terms by less. Vague wording is refused line by line by the change gate, so the tolerance
+only has to catch drift of the whole prompt, not a single hedge.
 
 Thresholds come from the ``[optimize]`` table of promptloop.toml (see
 :meth:`GateSettings.from_section`).
@@ -27,10 +41,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import OptimizerError
 from optimizer.rules.lexicon import PLACEHOLDER, SLOT
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "GateResult",
@@ -64,7 +81,7 @@ class GateResult:
 
 @dataclass(frozen=True)
 class GateSettings:
-    tolerance: float = 2.0
+    tolerance: float = 5.0
     min_size_ratio: float = 0.6
     max_size_ratio: float = 2.0
     max_growth_chars: int = 1500
@@ -124,19 +141,25 @@ def size_gate(current: str, candidate: str, settings: GateSettings) -> GateResul
                                                "min": low, "max": high})
 
 
-def score_gate(before: dict[str, float], after: dict[str, float], tolerance: float) -> GateResult:
+def score_gate(before: dict[str, float], after: dict[str, float], tolerance: float, *,
+               replay_available: bool = False) -> GateResult:
     worse = [
         f"{name} {before[name]:.1f} -> {after[name]:.1f}"
         for name in (*HIGHER_IS_BETTER, *LOWER_IS_BETTER)
         if _loss(name, before[name], after[name]) > tolerance
     ]
-    improved = after["overall"] > before["overall"]
+    overall = f"overall {before['overall']:.1f} -> {after['overall']:.1f}"
     problems = [f"worse beyond {tolerance:g} points: {', '.join(worse)}"] if worse else []
-    if not improved:
-        problems.append(f"overall not better ({before['overall']:.1f} -> {after['overall']:.1f})")
-    detail = "; ".join(problems) or f"overall {before['overall']:.1f} -> {after['overall']:.1f}"
+    if not replay_available and not after["overall"] > before["overall"]:
+        problems.append(f"overall not better ({before['overall']:.1f} -> "
+                        f"{after['overall']:.1f}) and no replay to judge the change")
+    judged = ("the replay judges the behaviour" if replay_available
+              else "strictly better: no replay to judge the change")
+    detail = "; ".join(problems) or (f"{overall}, each score within {tolerance:g} points "
+                                     f"({judged})")
     return GateResult("scores", not problems, detail,
-                      {"before": before, "after": after, "tolerance": tolerance})
+                      {"before": before, "after": after, "tolerance": tolerance,
+                       "overall_must_improve": not replay_available})
 
 
 def static_gates(
@@ -145,13 +168,27 @@ def static_gates(
     before: dict[str, float],
     after: dict[str, float],
     settings: GateSettings,
+    *,
+    replay_available: bool = False,
+    untrusted: Sequence[tuple[str, str]] = (),
 ) -> list[GateResult]:
-    """Every gate that costs nothing, in the order they are shown."""
+    """Every gate that costs no LLM call, in the order they are shown.
+
+    ``replay_available``: a replay gate will judge the candidate (the overall score then
+    need not improve). ``untrusted``: (source, text) pairs of the case text shown to the
+    critic (``optimizer.taint.case_texts``); an added line copying one does not pass.
+    """
+    from optimizer.change_gate import change_gate, changed_lines
+    from optimizer.taint import taint_gate
+
+    change = changed_lines(current, candidate)
     return [
         placeholder_gate(current, candidate),
         slot_gate(current, candidate),
         size_gate(current, candidate, settings),
-        score_gate(before, after, settings.tolerance),
+        score_gate(before, after, settings.tolerance, replay_available=replay_available),
+        change_gate(current, candidate, change),
+        taint_gate(change.added, untrusted),
     ]
 
 

@@ -45,12 +45,13 @@ and the gate thresholds of :class:`optimizer.gates.GateSettings`.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError
 from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
@@ -69,12 +70,16 @@ from prompt_repo.errors import PromptRepoError
 from tracker.errors import TrackerError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
+if TYPE_CHECKING:
+    from optimizer.evidence_check import Evidence
+
 __all__ = ["AgentPromptOptimizer", "ENGINES"]
 
 ENGINES = ("llm", "heuristic")
 RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
 LATER_ROUND_TEMPERATURE = 0.7
 EVIDENCE_CASES = 200  # failure cases the heuristic engine reads for contradiction pairs
+HELD_OUT_DECISIONS = 5000  # the newest decisions after the cut its caps are checked on
 
 Progress = Callable[[str], None]
 
@@ -264,41 +269,58 @@ class AgentPromptOptimizer:
                  max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens))
 
     def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
-        """The analyzer's offline rewrite (no slots: it may be applied unattended), plus the
-        rules the track record supports (optimizer/evidence.py)."""
+        """Wording edits of the analyzer's offline rewrite (no slots, nothing that changes
+        what the agent decides), plus the confidence caps the track record before the cut
+        supports and the calls after it confirm (optimizer/evidence_check.py); every other
+        change is proposed in the critique, never applied."""
         from optimizer.analyzer import analyze
-        from optimizer.evidence import apply_rules, derive_rules, heuristic_diagnosis
+        from optimizer.evidence import apply_rules, derive_rules
+        from optimizer.evidence_check import check_rules, evidence_gate, heuristic_diagnosis
         from optimizer.suggest import finding_suggestions, heuristic_rewrite, unified_diff
 
-        self.progress("Rewriting with the heuristic engine")
-        rewrite = heuristic_rewrite(proposal.current, slots=False)
-        rules = derive_rules(*self._evidence(proposal, until))
-        text = apply_rules(rewrite.text, rules)
-        if text == proposal.current:
-            return Candidate(round=1, diagnosis="The heuristic engine found nothing to change: "
-                             "no prompt-quality edit and no rule the track record supports.")
+        self.progress("Rewriting the wording with the heuristic engine")
+        rewrite = heuristic_rewrite(proposal.current, slots=False, behaviour=False)
+        evidence = self._evidence(proposal, until)
+        checks = check_rules(derive_rules(evidence.block, evidence.cases), evidence.held_out)
+        text = apply_rules(rewrite.text, [check.rule for check in checks if check.applied])
+        gate = evidence_gate(evidence, checks, rewrite.proposed, proposal.current, text)
         left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
-        candidate = Candidate(round=1, diagnosis=heuristic_diagnosis(rewrite.changed, rules,
-                                                                     left),
+        diagnosis = heuristic_diagnosis(rewrite.changed, checks, rewrite.proposed, left,
+                                        evidence)
+        if text == proposal.current:
+            return Candidate(round=1, diagnosis=diagnosis, gates=[gate])
+        candidate = Candidate(round=1, diagnosis=diagnosis,
                               diff=unified_diff(proposal.current, text,
                                                 proposal.path or "prompt"))
         self._judge(proposal, candidate, text)
+        candidate.gates.append(gate)
         return candidate
 
-    def _evidence(self, proposal: Proposal, until: datetime | None
-                  ) -> tuple[dict[str, Any] | None, list[Any]]:
-        """The agent's analysis block and failure cases; with a replay gate they end where
-        the held-out cases begin (walk-forward: the engine never sees what judges it)."""
-        if proposal.holdout is not None:
-            until = proposal.holdout.since
-        self.progress("Deriving rules from the track record")
+    def _evidence(self, proposal: Proposal, until: datetime | None) -> Evidence:
+        """The evidence before the time cut (the agent's analysis block and failure cases)
+        and its calls after it (held out): the engine never learns from what checks it. The
+        cut is the replay gate's when it holds cases out, else ``time_cut`` of the window."""
+        from optimizer.evidence_check import Evidence, held_out_calls
+        from optimizer.walk_forward import time_cut
         from tracker.analysis import analyze_performance
+        from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
-        cases = self.tracker.failure_cases(proposal.agent, days=proposal.days,
-                                           limit=EVIDENCE_CASES, until=until)
-        report = analyze_performance(self.tracker.engine, [proposal.agent], proposal.days,
-                                     until=until, store_metrics=False)
-        return report["agents"].get(proposal.agent), list(cases)
+        end = until or datetime.now(UTC)
+        cut = proposal.holdout.since if proposal.holdout is not None else time_cut(
+            end, proposal.days)
+        before = max(1, math.ceil(proposal.days - (end - cut) / timedelta(days=1)))
+        outcome_type = getattr(proposal, "outcome_type", None) or DEFAULT_OUTCOME_TYPE
+        band = getattr(proposal, "band", None)
+        band = DEFAULT_BAND if band is None else band
+        self.progress("Deriving rules from the track record before the cut")
+        cases = self.tracker.failure_cases(proposal.agent, days=before, limit=EVIDENCE_CASES,
+                                           until=cut, outcome_type=outcome_type, band=band)
+        report = analyze_performance(self.tracker.engine, [proposal.agent], before, until=cut,
+                                     outcome_type=outcome_type, band=band, store_metrics=False)
+        records = self.tracker.decisions(agent=proposal.agent, since=cut, until=end,
+                                         limit=HELD_OUT_DECISIONS)
+        return Evidence(cut, report["agents"].get(proposal.agent), list(cases),
+                        held_out_calls(records, proposal.agent, cut, outcome_type, band))
 
     def _rounds(self, proposal: Proposal, rounds: int) -> list[Candidate]:
         if not proposal.failures:
@@ -348,13 +370,16 @@ class AgentPromptOptimizer:
 
     def _judge(self, proposal: Proposal, candidate: Candidate, text: str) -> None:
         from optimizer.analyzer import analyze
+        from optimizer.taint import case_texts
 
         self.progress(f"Round {candidate.round}: checking the gates")
         candidate.text = text
         candidate.scores = scores_of(analyze(text))
-        candidate.gates = static_gates(proposal.current, text, proposal.scores_before or {},
-                                       candidate.scores, self.gate_settings)
         holdout = proposal.holdout
+        candidate.gates = static_gates(
+            proposal.current, text, proposal.scores_before or {}, candidate.scores,
+            self.gate_settings, replay_available=self._replay is not None and holdout is not None,
+            untrusted=case_texts(proposal.failures))
         if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
             return
         candidate.gates.append(self._replay.verdict(proposal, holdout, text, self.progress,

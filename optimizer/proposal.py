@@ -258,6 +258,9 @@ def commit_trailers(proposal: Proposal, candidate: Candidate) -> dict[str, str]:
     if replay is not None:
         verdict = "pass" if replay.passed else "fail"
         trailers["Promptloop-Replay"] = f"{replay.data.get('summary') or replay.detail}: {verdict}"
+    evidence = candidate.gate("offline-evidence")
+    if evidence is not None:
+        trailers["Promptloop-Offline-Evidence"] = str(evidence.data["summary"])
     return trailers
 
 

@@ -28,6 +28,12 @@ condition undefined, so each pass would otherwise add one more).
 possibly unattended (``--auto-apply``), and an agent would read a ``<N>`` literally. Every
 edit that would insert a slot is left out (its idea stays in ``suggestions``), so the rewrite
 needs no human input; the loop's slot gate (optimizer/gates.py) checks the same thing.
+
+``behaviour=False`` (also the mode of ``optimize --engine heuristic``) makes wording edits
+only: an edit that could change what the agent decides (a permission made an order, "use
+your judgement" -> "answer HOLD", an added default rule: the classification is in
+:mod:`optimizer.rewrite_tables`) is not made but listed in ``Rewrite.proposed``, located in
+the original text, for a person to judge.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from dataclasses import dataclass, field
 
 from optimizer.analyzer import Analysis, Finding, analyze
 from optimizer.gates import new_slots
+from optimizer.rewrite_tables import DELETE, JUDGMENT_PHRASES, REPLACE, THRESHOLD_HINTS, WORDING
 from optimizer.rules.base import SEVERITY_RANK
 from optimizer.rules.lexicon import PLACEHOLDER, SLOT, STOPWORDS
 
@@ -47,63 +54,11 @@ __all__ = ["Rewrite", "finding_suggestions", "heuristic_rewrite", "unified_diff"
 Edit = tuple[int, int, str]  # start, end (offsets in the prompt), replacement
 PASSES = 3
 
-DELETE = {
-    "hedge": {
-        "maybe", "perhaps", "possibly", "probably", "ideally", "generally", "usually",
-        "typically", "normally", "often", "sometimes", "somewhat", "fairly", "quite",
-        "relatively", "hopefully", "arguably", "kind of", "sort of", "more or less",
-        "to some extent", "in general", "for the most part", "try to", "tries to",
-        "attempt to", "feel free to", "may want to", "might want to", "if possible",
-        "you may want to", "you might want to",
-        "where possible", "when possible", "as much as possible", "you may",
-    },
-    "open-ended-list": {
-        "etc", "and so on", "and so forth", "and the like", "and more", "among others",
-        "or similar", "and others", "and whatnot",
-    },
-    "filler": {
-        "please note that", "please note", "note that", "keep in mind that",
-        "it is important to note that", "needless to say", "it goes without saying that",
-        "basically", "essentially", "actually", "really", "very", "simply", "literally",
-        "obviously", "you know", "so much",
-    },
-    "indirect-instruction": {
-        "you should", "you need to", "you will need to", "you have to", "we need you to",
-        "we want you to", "i want you to", "i need you to",
-    },
-    "judgment-call": {
-        "as you see fit", "at your discretion", "as you like", "however you like",
-        "as you think best", "where it makes sense", "when it makes sense", "if it makes sense",
-    },
-}
-REPLACE = {
-    ("filler", "in order to"): "to",
-    ("vague-quantifier", "several"): "at least <N>",
-    ("vague-quantifier", "a few"): "at least <N>",
-    ("vague-quantifier", "many"): "at least <N>",
-    ("vague-quantifier", "numerous"): "at least <N>",
-    ("vague-quantifier", "various"): "<N>",
-    ("vague-quantifier", "a number of"): "<N>",
-    ("vague-quantifier", "a couple of"): "<N>",
-    ("vague-quantifier", "a lot of"): "more than <N>",
-    ("vague-quantifier", "lots of"): "more than <N>",
-    ("vague-quantifier", "plenty of"): "more than <N>",
-}
-JUDGMENT_PHRASES = ("use your", "use common sense", "go with your gut", "whatever you think")
-THRESHOLD_HINTS = {
-    "high": "above <N>", "large": "above <N>", "big": "above <N>", "strong": "above <N>",
-    "elevated": "above <N>", "major": "above <N>", "sharp": "more than <N>%",
-    "sharply": "more than <N>%", "significant": "more than <N>%",
-    "significantly": "more than <N>%", "substantial": "more than <N>%",
-    "considerable": "more than <N>%", "low": "below <N>", "small": "below <N>",
-    "weak": "below <N>", "minor": "below <N>", "recent": "within the last <N> hours",
-    "recently": "within the last <N> hours", "soon": "within <N> minutes",
-    "later": "after <N> hours", "volatile": "ATR above <N>% of price",
-    "extreme": "beyond <N>", "unusual": "more than <N> times the average",
-}
 PREPOSITIONS = frozenset("after before around about into onto over under near than".split())
 WORD_AFTER = re.compile(r"\s+([A-Za-z][\w-]*)")
 CLAUSE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*(?:[-*+]\s+|\d{1,2}[.)]\s+)?)$")
+LIST_MARKER = re.compile(r"(?:[-*+]|(?<!\d)\d{1,2}[.)])$")
+NEWLINE = re.compile(r"\n")
 
 
 @dataclass(frozen=True)
@@ -116,28 +71,38 @@ class Rewrite:
     changed: bool
     before: Analysis = field(repr=False)
     after: Analysis = field(repr=False)
+    proposed: list[str] = field(default_factory=list)  # behaviour edits not made
 
 
-def heuristic_rewrite(text: str, *, slots: bool = True) -> Rewrite:
+def heuristic_rewrite(text: str, *, slots: bool = True, behaviour: bool = True) -> Rewrite:
     """Rewrite ``text`` from its findings; deterministic, offline. With ``slots=False`` no
-    ``<N>``-style slot is inserted: the result needs no human input."""
+    ``<N>``-style slot is inserted: the result needs no human input. With
+    ``behaviour=False`` only wording edits are made; the others come back in ``proposed``."""
     before = analyze(text)
     suggestions = finding_suggestions(before.findings)
+    skipped: list[str] = []  # behaviour edits not made, located in the original text
     proposed, current = text, before
     for number in range(PASSES):  # an edit can reveal another ("You should generally use")
-        edited = _apply(proposed, _edits(proposed, current, slots, inserts=number == 0))
+        edits = _edits(proposed, current, slots, inserts=number == 0, behaviour=behaviour,
+                       skipped=skipped if number == 0 else None)
+        edited = _apply(proposed, edits)
         if edited == proposed:
             break
         proposed, current = edited, analyze(edited)
-    proposed = _additions(proposed, current, slots)
+    if behaviour:
+        proposed = _additions(proposed, current, slots)
+    else:
+        skipped += _addition_proposals(text, before)
+    unchanged = Rewrite(text, "", suggestions, False, before, before, skipped)
     if proposed == text or Counter(PLACEHOLDER.findall(proposed)) != Counter(
         PLACEHOLDER.findall(text)
     ) or (not slots and new_slots(text, proposed)):
-        return Rewrite(text, "", suggestions, False, before, before)
+        return unchanged
     after = analyze(proposed)
     if not _better(before, after):
-        return Rewrite(text, "", suggestions, False, before, before)
-    return Rewrite(proposed, unified_diff(text, proposed), suggestions, True, before, after)
+        return unchanged
+    return Rewrite(proposed, unified_diff(text, proposed), suggestions, True, before, after,
+                   skipped)
 
 
 def _better(before: Analysis, after: Analysis) -> bool:
@@ -175,25 +140,54 @@ def finding_suggestions(findings: list[Finding]) -> list[str]:
     return out
 
 
-def _offset(text: str, line: int, col: int) -> int:
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + col - 1
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's first character (one pass, so locating every finding is
+    linear in the prompt, not lines x findings)."""
+    return [0, *(match.end() for match in NEWLINE.finditer(text))]
 
 
-def _edits(text: str, analysis: Analysis, slots: bool, inserts: bool) -> list[Edit]:
-    """One edit per finding that has one; insertions (hints) only when ``inserts``."""
+def _edits(text: str, analysis: Analysis, slots: bool, inserts: bool, behaviour: bool,
+           skipped: list[str] | None) -> list[Edit]:
+    """One edit per finding that has one; insertions (hints) only when ``inserts``; behaviour
+    edits only when ``behaviour``, else described in ``skipped`` (when given)."""
     edits: list[Edit] = []
+    starts = _line_starts(text)
     for finding in analysis.findings:
         if not finding.text:
             continue
-        start = _offset(text, finding.line, finding.col)
-        end = _offset(text, finding.end_line, finding.end_col)
+        start = starts[finding.line - 1] + finding.col - 1
+        end = starts[finding.end_line - 1] + finding.end_col - 1
         edit = _edit(text, finding, start, end, analysis)
-        if edit and (inserts or edit[0] != edit[1]) and (slots or not SLOT.search(edit[2])):
-            edits.append(edit)
+        if not edit or not (inserts or edit[0] != edit[1]) or (
+                not slots and SLOT.search(edit[2])):
+            continue
+        if not behaviour and not _wording(text, finding, start):
+            if skipped is not None:
+                skipped.append(f"line {finding.line}: {_describe(text, edit)}")
+            continue
+        edits.append(edit)
     return edits
+
+
+def _wording(text: str, finding: Finding, start: int) -> bool:
+    """Whether the finding's edit leaves every instruction as it was (module
+    optimizer.rewrite_tables)."""
+    if finding.rule == "duplicate-instruction":  # the earlier copy is word for word the same
+        return 0 <= text.find(finding.text) < start
+    return " ".join(finding.text.lower().split()) in WORDING.get(finding.rule, ())
+
+
+def _describe(text: str, edit: Edit) -> str:
+    start, end, replacement = edit
+    old = " ".join(text[start:end].split())
+    if not replacement.strip():
+        return f"delete '{old}'"
+    if len(replacement) == 1 and old[-1:] == replacement.lower():  # deleted, then capitalized
+        return f"delete '{old[:-1].strip()}'"
+    if start == end:
+        before = text[max(0, start - 40):start].split() or [""]
+        return f"insert '{replacement.strip()}' after '{before[-1]}'"
+    return f"'{old}' -> '{replacement}'"
 
 
 def _edit(text: str, finding: Finding, start: int, end: int, analysis: Analysis
@@ -230,17 +224,19 @@ def _after_noun(text: str, end: int) -> int:
 
 
 def _deletion(text: str, start: int, end: int) -> Edit:
-    """Delete a span with the space (and a comma left dangling) around it."""
-    before = text[:start]
-    at_clause_start = bool(CLAUSE_START.search(before))
-    rest = text[end:]
-    trailing = len(rest) - len(rest.lstrip(" "))
-    if at_clause_start and rest.startswith(","):
-        trailing = 1 + len(rest[1:]) - len(rest[1:].lstrip(" "))
-    elif trailing == 0 or rest[trailing:trailing + 1] in ".,;:!?)\n":
-        lead = len(before) - len(before.rstrip(" ,"))
-        if rest[:1] == "," and before.rstrip(" ").endswith(","):
-            lead = len(before) - len(before.rstrip(" "))
+    """Delete a span with the space (and a comma left dangling) around it.
+
+    Only the characters next to the span are looked at (never a copy of the text before or
+    after it), so a prompt with many deletions costs time linear in its size."""
+    at_clause_start = _clause_start(text, start)
+    trailing = _run_forward(text, end, " ")
+    if at_clause_start and text.startswith(",", end):
+        trailing = 1 + _run_forward(text, end + 1, " ")
+    elif trailing == 0 or text[end + trailing:end + trailing + 1] in ".,;:!?)\n":
+        lead = _run_back(text, start, " ,")
+        spaces = _run_back(text, start, " ")
+        if text.startswith(",", end) and text[start - spaces - 1:start - spaces] == ",":
+            lead = spaces
         return start - lead, end, ""
     replacement = ""
     following = text[end + trailing: end + trailing + 1]
@@ -248,6 +244,48 @@ def _deletion(text: str, start: int, end: int) -> Edit:
         replacement = following.upper()
         trailing += 1
     return start, end + trailing, replacement
+
+
+def _run_forward(text: str, at: int, chars: str) -> int:
+    """How many characters from ``at`` on are in ``chars``."""
+    end = at
+    while end < len(text) and text[end] in chars:
+        end += 1
+    return end - at
+
+
+def _run_back(text: str, at: int, chars: str) -> int:
+    """How many characters just before ``at`` are in ``chars``."""
+    begin = at
+    while begin > 0 and text[begin - 1] in chars:
+        begin -= 1
+    return at - begin
+
+
+def _clause_start(text: str, at: int) -> bool:
+    """Whether ``at`` starts a clause: the text's start, after a sentence end (or a colon)
+    and a space, or at the start of a line or of a list item. Equivalent to CLAUSE_START
+    matching ``text[:at]``, but it looks back only over the whitespace and list marker."""
+    gap = _space_back(text, at)
+    if gap == 0:
+        return at == 0 or "\n" in text[:at]
+    if gap < at and ("\n" in text[gap:at] or text[gap - 1] in ".!?:"):
+        return True
+    if gap == at:
+        return False
+    marker = LIST_MARKER.search(text, max(0, gap - 3), gap)
+    if marker is None:
+        return False
+    before = _space_back(text, marker.start())
+    return "\n" in text[before:marker.start()]
+
+
+def _space_back(text: str, at: int) -> int:
+    """The offset where the whitespace run ending at ``at`` begins."""
+    begin = at
+    while begin > 0 and text[begin - 1].isspace():
+        begin -= 1
+    return begin
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
@@ -274,6 +312,7 @@ def _trading(text: str) -> bool:
 
 
 def _additions(text: str, analysis: Analysis, slots: bool) -> str:
+    """Add what is missing (each addition is a behaviour edit: optimizer.rewrite_tables)."""
     rules = {f.rule for f in analysis.findings}
     if "missing-default" in rules:
         text = _add_default(text, analysis)
@@ -289,6 +328,22 @@ def _additions(text: str, analysis: Analysis, slots: bool) -> str:
     return text
 
 
+def _addition_proposals(text: str, analysis: Analysis) -> list[str]:
+    """What :func:`_additions` would add, described for a person."""
+    rules = {f.rule for f in analysis.findings}
+    out = []
+    if "missing-default" in rules:
+        out.append(f"add a default rule: '{_default_sentence(text)}'")
+    for finding in analysis.findings:
+        if finding.rule == "unbounded-score":
+            out.append(f"line {finding.line}: give '{finding.text}' a range (a number "
+                       "from 0 to 1)")
+            break
+    if "missing-output-format" in rules:
+        out.append("add an '## Output format' section with a JSON schema")
+    return out
+
+
 def _add_default(text: str, analysis: Analysis) -> str:
     last_line = max(f.line for f in analysis.findings if f.rule == "missing-default")
     lines = text.split("\n")
@@ -297,12 +352,16 @@ def _add_default(text: str, analysis: Analysis) -> str:
         if conditional.search(lines[index]):
             last_line = index + 1
             break
-    sentence = ("If no rule above applies, answer HOLD." if _trading(text)
-                else "If no rule above applies, say so instead of guessing.")
+    sentence = _default_sentence(text)
     line = lines[last_line - 1].rstrip()
     separator = " " if line.endswith((".", "!", "?")) else ". "
     lines[last_line - 1] = line + separator + sentence
     return "\n".join(lines)
+
+
+def _default_sentence(text: str) -> str:
+    return ("If no rule above applies, answer HOLD." if _trading(text)
+            else "If no rule above applies, say so instead of guessing.")
 
 
 def _output_section(text: str) -> str:

@@ -1,12 +1,12 @@
 """The workspace: a git repository with ``promptloop.toml`` at its root.
 
 Every setting resolves in one place, :func:`resolve`, in this order:
-command-line flag, environment variable, ``promptloop.toml``, built-in default.
+command-line flag, environment variable, ``promptloop.toml``, built-in default (the field
+defaults of :class:`LLMSettings` and :class:`AgentConfig`).
 
 A minimal ``promptloop.toml``::
 
     [promptloop]
-    prompts_dir = "prompts"
     database_url = "sqlite:///.promptloop/tracker.db"   # relative paths: from the root
 
     [llm]
@@ -17,17 +17,32 @@ A minimal ``promptloop.toml``::
     model = "gpt-4o-mini"
     temperature = 0.2
 
+The ``[promptloop]``, ``[llm]`` and ``[agents.NAME]`` tables are described by the pydantic
+models below and checked once, at load, so a bad setting never reaches the network: unknown
+keys are refused (a typo names the known keys), types are strict (``true`` is not 1, ``2.9``
+is not 2) and ranges are stated. Each refusal is one :class:`ConfigError` line naming the
+table, the key, the value and what is allowed, e.g.
+``[llm] timeout = 0 in promptloop.toml: expected seconds, more than 0 and at most 3600``.
+``OPENAI_BASE_URL`` is held to the same rule as ``[llm] base_url``. ``prompts_dir`` is
+accepted for files written by older versions and ignored: each agent names its prompt file.
+
 Other tables (``[lint]``, ``[team]``, ``[analysis]``...) belong to the parts that read them;
 they are kept in :attr:`Workspace.raw`.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticError
 
 from prompt_repo.errors import ConfigError, PathEscapesWorkspace, UnknownAgent, WorkspaceNotFound
 
@@ -63,7 +78,6 @@ class LLMSettings:
 @dataclass(frozen=True)
 class Workspace:
     root: Path
-    prompts_dir: str
     database_url: str
     llm: LLMSettings
     agents: dict[str, AgentConfig]
@@ -127,12 +141,11 @@ def load_workspace(
     """Read promptloop.toml above ``start``; flags given here override everything else."""
     root = find_root(start)
     raw = _read_toml(root / CONFIG_NAME)
-    main = _table(raw, "promptloop")
+    main = _validated(MainTable, _table(raw, "promptloop"), "promptloop")
     return Workspace(
         root=root,
-        prompts_dir=str(main.get("prompts_dir", "prompts")),
         database_url=absolute_database_url(
-            resolve(database_url, "PROMPTLOOP_DATABASE_URL", main.get("database_url"),
+            resolve(database_url, "PROMPTLOOP_DATABASE_URL", main.database_url,
                     DEFAULT_DATABASE_URL),
             root,
         ),
@@ -165,17 +178,17 @@ def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _llm_settings(table: dict[str, Any], model: str | None) -> LLMSettings:
-    try:
-        return LLMSettings(
-            model=resolve(model, "PROMPTLOOP_MODEL", table.get("model"), DEFAULT_MODEL),
-            base_url=resolve(None, "OPENAI_BASE_URL", table.get("base_url"), None) or None,
-            api_key=resolve(None, "OPENAI_API_KEY", table.get("api_key"), None) or None,
-            max_calls=int(table.get("max_calls", LLMSettings.max_calls)),
-            max_tokens=int(table.get("max_tokens", LLMSettings.max_tokens)),
-            timeout=float(table.get("timeout", 60.0)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"[llm] in {CONFIG_NAME}: {exc}") from exc
+    parsed = _validated(LLMTable, table, "llm")
+    values: dict[str, Any] = {
+        **parsed.model_dump(exclude_none=True),
+        "model": resolve(model, "PROMPTLOOP_MODEL", parsed.model, None),
+        "base_url": resolve(None, "OPENAI_BASE_URL", parsed.base_url, None) or None,
+        "api_key": resolve(None, "OPENAI_API_KEY", parsed.api_key, None) or None,
+    }
+    if values["base_url"] is not None and values["base_url"] != parsed.base_url:
+        _check_url(values["base_url"], "OPENAI_BASE_URL")
+    given = {key: value for key, value in values.items() if value is not None}
+    return LLMSettings(**_known_fields(LLMSettings, given))
 
 
 def _agents(table: dict[str, Any]) -> dict[str, AgentConfig]:
@@ -183,13 +196,121 @@ def _agents(table: dict[str, Any]) -> dict[str, AgentConfig]:
     for name, spec in table.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("prompt"), str):
             raise ConfigError(f"[agents.{name}] in {CONFIG_NAME} needs prompt = \"path\"")
-        try:
-            agents[name] = AgentConfig(
-                name=name,
-                prompt=spec["prompt"],
-                model=spec.get("model"),
-                temperature=float(spec.get("temperature", 0.2)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"[agents.{name}] in {CONFIG_NAME}: {exc}") from exc
+        parsed = _validated(AgentTable, spec, f"agents.{name}")
+        values = {"name": name, **parsed.model_dump(exclude_none=True)}
+        agents[name] = AgentConfig(**_known_fields(AgentConfig, values))
     return agents
+
+
+def _known_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The values ``cls`` has fields for: a key the dataclass does not know (yet) is
+    accepted in the file and left out; an absent one takes the dataclass default."""
+    names = {item.name for item in fields(cls)}
+    return {key: value for key, value in values.items() if key in names}
+
+
+# --- the tables as models -----------------------------------------------------------------
+# Each field's description says what is allowed; it is the second half of the error line.
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MainTable(_Table):
+    """``[promptloop]``."""
+
+    database_url: str | None = Field(
+        None, min_length=1, description="a database URL such as \"sqlite:///.promptloop/"
+        "tracker.db\" or \"postgresql://user@host/promptloop\"")
+    prompts_dir: str | None = Field(
+        None, description="a folder name (accepted from older files and ignored)")
+
+
+class LLMTable(_Table):
+    """``[llm]``; absent keys take the defaults of :class:`LLMSettings`."""
+
+    model: str | None = Field(None, min_length=1, description="a model name")
+    base_url: str | None = Field(None, description="an http:// or https:// URL, such as "
+                                 "\"http://127.0.0.1:8080/v1\"")
+    api_key: str | None = Field(None, description="a string (better: OPENAI_API_KEY)")
+    max_calls: int | None = Field(None, ge=1, le=1_000_000,
+                                  description="a whole number of calls from 1 to 1000000")
+    max_tokens: int | None = Field(None, ge=1, le=10**9,
+                                   description="a whole number of tokens from 1 to 1000000000")
+    timeout: float | None = Field(None, gt=0, le=3600,
+                                  description="seconds, more than 0 and at most 3600")
+    connect_timeout: float | None = Field(None, gt=0, le=3600,
+                                          description="seconds, more than 0 and at most 3600 "
+                                          "(default 10)")
+    deadline: float | None = Field(None, gt=0, le=86_400,
+                                   description="seconds, more than 0 and at most 86400 "
+                                   "(default 120)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not _is_url(value):
+            raise ValueError("not an http(s) URL")
+        return value
+
+
+class AgentTable(_Table):
+    """``[agents.NAME]``; absent keys take the defaults of :class:`AgentConfig`."""
+
+    prompt: str = Field(min_length=1, description="the prompt file's path from the "
+                        "workspace root, such as \"prompts/MarketAnalyst.md\"")
+    model: str | None = Field(None, min_length=1, description="a model name")
+    temperature: float | None = Field(None, ge=0, le=2,
+                                      description="a number from 0 to 2")
+
+
+Table = TypeVar("Table", bound=_Table)
+
+
+def _validated(model: type[Table], table: dict[str, Any], name: str) -> Table:
+    try:
+        return model.model_validate(table)
+    except PydanticError as exc:
+        raise ConfigError(_message(model, exc, name)) from None
+
+
+def _message(model: type[_Table], exc: PydanticError, table: str) -> str:
+    """One line for the first problem: table, key, value and what is allowed."""
+    error = exc.errors()[0]
+    key = str(error["loc"][0]) if error["loc"] else ""
+    known = list(model.model_fields)
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return (f"[{table}] {key} in {CONFIG_NAME}: unknown key; {hint}"
+                f"known keys: {', '.join(known)}")
+    if error["type"] == "missing":
+        return f"[{table}] in {CONFIG_NAME} needs {key}"
+    allowed = model.model_fields[key].description
+    return f"[{table}] {key} = {_toml(error['input'])} in {CONFIG_NAME}: expected {allowed}"
+
+
+def _toml(value: Any) -> str:
+    """A value as it was written in TOML (true, "text", 1e+308), cut when long."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    text = json.dumps(value) if isinstance(value, str | list) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+    except ValueError:  # a malformed port or IPv6 literal
+        return False
+
+
+def _check_url(value: str, variable: str) -> None:
+    if not _is_url(value):
+        raise ConfigError(f"{variable} = {_toml(value)}: expected "
+                          f"{LLMTable.model_fields['base_url'].description}")

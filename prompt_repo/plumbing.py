@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -71,14 +72,20 @@ def blob_at(repo: Repo, commit: str, path: str) -> tuple[str, bytes] | None:
 
 
 def build_commit(
-    repo: Repo, parent: str | None, files: dict[str, bytes], message: str
+    repo: Repo, parent: str | None, files: dict[str, bytes], message: str,
+    deleted: Sequence[str] = (),
 ) -> str:
-    """Write a commit whose tree is ``parent``'s with ``files`` replaced; refs untouched."""
+    """Write a commit whose tree is ``parent``'s with ``files`` replaced and ``deleted``
+    removed; refs untouched."""
     tree = repo.commit(parent).tree.binsha if parent else None
     for path, data in files.items():
         blob = repo.odb.store(IStream(b"blob", len(data), BytesIO(data))).binsha
         tree = _replace(repo, tree, path.split("/"), blob)
-    assert tree is not None
+    for path in deleted:
+        if tree is not None:
+            tree = _without(repo, tree, path.split("/"))
+    if tree is None:
+        raise PromptRepoError("a commit needs at least one file")
     parents = [repo.commit(parent)] if parent else []
     commit = Commit.create_from_tree(repo, Tree(repo, tree), message, parents, head=False)
     return commit.hexsha
@@ -141,6 +148,20 @@ def _replace(repo: Repo, tree: bytes | None, parts: list[str], blob: bytes) -> b
         mode = old[1] if old is not None and old[1] in FILE_MODES else FILE_MODES[0]
         entries.append((blob, mode, name))
     return _write_tree(repo, entries)
+
+
+def _without(repo: Repo, tree: bytes, parts: list[str]) -> bytes:
+    """``tree`` with the file at ``parts`` removed (an emptied folder disappears too)."""
+    entries = _read_tree(repo, tree)
+    name, rest = parts[0], parts[1:]
+    kept = [e for e in entries if e[2] != name]
+    if rest:
+        old = next((e for e in entries if e[2] == name and e[1] == TREE_MODE), None)
+        if old is not None:
+            sub = _without(repo, old[0], rest)
+            if _read_tree(repo, sub):
+                kept.append((sub, TREE_MODE, name))
+    return _write_tree(repo, kept)
 
 
 def _read_tree(repo: Repo, binsha: bytes) -> list[Entry]:

@@ -55,8 +55,9 @@ def test_help_does_not_import_heavy_libraries() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_unknown_workspace_is_one_line_error(run_cli, tmp_path) -> None:
-    result = run_cli("log", "--agent", "MarketAnalyst", cwd=tmp_path)
+@pytest.mark.parametrize("real_process", [False, True], ids=["in-process", "installed-script"])
+def test_unknown_workspace_is_one_line_error(run_cli, tmp_path, real_process: bool) -> None:
+    result = run_cli("log", "--agent", "MarketAnalyst", cwd=tmp_path, real_process=real_process)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: no promptloop.toml in {tmp_path.resolve()} or its parents; "

@@ -16,7 +16,9 @@ hosts on PostgreSQL). The upgrade runs under a lock: ``BEGIN IMMEDIATE`` on SQLi
 transaction-scoped advisory lock on PostgreSQL; the revision is checked again once the lock
 is held, so exactly one process migrates.
 
-SQLite: the parent folder is created; every connection gets WAL (readers never block the
+SQLite: the file's folder must exist (a mistyped path is refused, naming the folder, rather
+than silently made); only a missing ``.promptloop`` state folder of a workspace is created.
+Every connection gets WAL (readers never block the
 writer), ``synchronous=NORMAL`` (safe under WAL; a power cut may lose the last commit, never
 corrupt), a busy timeout so concurrent writers wait instead of failing with "database is
 locked", and foreign keys on. pysqlite's own transaction handling is switched off and
@@ -50,6 +52,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 60_000
 _PG_MIGRATION_LOCK = 7_242_719_301  # any constant shared by every promptloop process
 _BEGIN_OPTION = "promptloop_begin"
+STATE_DIR_NAME = ".promptloop"  # the workspace's own state folder, created on demand
 _TABLES = ("decisions", "agent_outputs", "outcomes", "performance_metrics", "optimization_runs")
 
 
@@ -117,11 +120,23 @@ def normalize_url(database_url: str) -> URL:
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_folder(Path(path).expanduser().parent, url)
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _sqlite_folder(folder: Path, url: URL) -> None:
+    """Check that the database file's folder exists; create it only when it is the
+    ``.promptloop`` state folder of an existing workspace folder (the default database)."""
+    if folder.is_dir():
+        return
+    if folder.name == STATE_DIR_NAME and folder.parent.is_dir():
+        folder.mkdir(exist_ok=True)
+        return
+    raise DatabaseError(f"cannot open {_safe(url)}: the folder {folder} does not exist; "
+                        "create it first or fix the path")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -165,8 +165,7 @@ class DecisionTracker:
         timestamp: datetime | None = None,
     ) -> int:
         """Record the outcome of a decision (one per decision and type); returns its id."""
-        if isinstance(decision_id, bool) or not isinstance(decision_id, int):
-            raise ValidationError(f"decision id must be an integer, got {decision_id!r}")
+        v.decision_id(decision_id)
         row = {
             "decision_id": decision_id,
             "outcome_type": v.text(outcome_type, "outcome", "outcome_type", max_length=32),

@@ -4,19 +4,36 @@ Pure functions: each takes caller data and returns the row dicts to insert, or r
 :class:`~tracker.errors.ValidationError` naming the item (``where``: "item 3", "line 7")
 and the field. Strings for timestamps are accepted when they are ISO 8601 with a zone, so
 JSON input (``promptloop record``) goes through the same checks as Python calls.
-:func:`parse_records` reads JSON, a JSON array or JSON Lines.
+:func:`parse_records` reads JSON, a JSON array or JSON Lines (:func:`decode_input` first,
+for bytes).
+
+Everything a database would refuse mid-transaction, or store on one database and refuse on
+the other, is refused here instead, the same on SQLite and PostgreSQL (see
+:mod:`tracker.json_values`): NUL characters and lone surrogates in any text, NaN and the
+infinities anywhere (also deep inside ``context``), counts beyond PostgreSQL's ``integer``,
+JSON nested deeper than ``MAX_DEPTH``. The message names the field, down to the path inside a
+JSON value: ``line 3: context.indicators.rsi: NaN is not a finite number``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.errors import ValidationError
+from tracker.errors import UnknownDecisionError, ValidationError
+from tracker.json_values import (
+    INT_MAX,
+    MAX_DEPTH,
+    object_problem,
+    printable,
+    show,
+    string_problem,
+)
 from tracker.rules import ACTIONS, RISK_LEVELS
 
 DECISION_KEYS = frozenset(
@@ -90,10 +107,12 @@ def output_row(data: Any, timestamp: datetime, where: str, index: int = 0) -> di
         "confidence": None if raw_confidence is None
         else probability(raw_confidence, label, "confidence"),
         "risk_level": risk_level(get("risk_level"), label, "risk_level"),
-        # the two long texts: the common valid case inline, the refusal in optional_text
-        "reasoning": reasoning if type(reasoning) is str or reasoning is None
+        # the two long texts: the common valid case inline, the rest in optional_text
+        "reasoning": reasoning if reasoning is None or (
+            type(reasoning) is str and reasoning.isascii() and "\x00" not in reasoning)
         else optional_text(reasoning, label, "reasoning"),
-        "raw_output": raw_output if type(raw_output) is str or raw_output is None
+        "raw_output": raw_output if raw_output is None or (
+            type(raw_output) is str and raw_output.isascii() and "\x00" not in raw_output)
         else optional_text(raw_output, label, "raw_output"),
         "error": error,
         "latency_ms": optional_number(get("latency_ms"), label, "latency_ms"),
@@ -136,11 +155,13 @@ def aware_datetime(value: Any, where: object, name: str = "") -> datetime:
 
 
 def action(value: Any, where: object, name: str = "action") -> str:
-    if value in _ACTION_SET:
+    if type(value) is str and value in _ACTION_SET:  # a list or dict is not hashable
         return str(value)
     if isinstance(value, str) and value.strip().upper() in ACTIONS:
         return value.strip().upper()
-    raise ValidationError(f"{_label(where, name)}: {value!r} is not one of {', '.join(ACTIONS)}")
+    raise ValidationError(
+        f"{_label(where, name)}: {show(value)} is not one of {', '.join(ACTIONS)}"
+    )
 
 
 def probability(value: Any, where: object, name: str = "") -> float:
@@ -148,16 +169,20 @@ def probability(value: Any, where: object, name: str = "") -> float:
         return value
     number = number_value(value, where, name)
     if not 0.0 <= number <= 1.0:
-        raise ValidationError(f"{_label(where, name)}: {value!r} is outside [0, 1]")
+        raise ValidationError(f"{_label(where, name)}: {show(value)} is outside [0, 1]")
     return number
 
 
 def number_value(value: Any, where: object, name: str = "") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"{_label(where, name)}: expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValidationError(f"{_label(where, name)}: {value!r} is not a finite number")
-    return float(value)
+        raise ValidationError(f"{_label(where, name)}: expected a number, got {show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        raise ValidationError(f"{_label(where, name)}: {show(value)} is too large") from None
+    if not math.isfinite(number):
+        raise ValidationError(f"{_label(where, name)}: {show(value)} is not a finite number")
+    return number
 
 
 def optional_number(value: Any, where: object, name: str = "") -> float | None:
@@ -165,34 +190,50 @@ def optional_number(value: Any, where: object, name: str = "") -> float | None:
         return value
     number = number_value(value, where, name)
     if number < 0:
-        raise ValidationError(f"{_label(where, name)}: {value!r} is negative")
+        raise ValidationError(f"{_label(where, name)}: {show(value)} is negative")
     return number
 
 
 def optional_count(value: Any, where: object, name: str = "") -> int | None:
-    if value is None or (type(value) is int and value >= 0):
+    if value is None or (type(value) is int and 0 <= value <= INT_MAX):
         return value
+    if type(value) is int and value > INT_MAX:
+        raise ValidationError(f"{_label(where, name)}: {show(value)} is larger than the "
+                              f"largest count stored, {INT_MAX}")
     raise ValidationError(
-        f"{_label(where, name)}: expected a count (integer >= 0), got {value!r}"
+        f"{_label(where, name)}: expected a count (integer >= 0), got {show(value)}"
     )
 
 
+def decision_id(value: Any) -> int:
+    """A decision id as an outcome names it; one no database can hold names no decision."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"decision id must be an integer, got {show(value)}")
+    if not -INT_MAX <= value <= INT_MAX:
+        raise UnknownDecisionError(f"no decision with id {show(value)}")
+    return value
+
+
 def risk_level(value: Any, where: object, name: str = "risk_level") -> str | None:
-    if value is None or value in _RISK_SET:
+    if value is None or (type(value) is str and value in _RISK_SET):
         return value
     if isinstance(value, str) and value.strip().upper() in RISK_LEVELS:
         return value.strip().upper()
     raise ValidationError(
-        f"{_label(where, name)}: {value!r} is not one of {', '.join(RISK_LEVELS)}"
+        f"{_label(where, name)}: {show(value)} is not one of {', '.join(RISK_LEVELS)}"
     )
 
 
 def text(value: Any, where: object, name: str = "", max_length: int | None = None) -> str:
     if type(value) is str and value and not value.isspace():
-        if max_length is None or len(value) <= max_length:
+        if max_length is not None and len(value) > max_length:
+            raise ValidationError(f"{_label(where, name)}: longer than {max_length} characters")
+        if value.isascii() and "\x00" not in value:  # the common case, without a call
             return value
-        raise ValidationError(f"{_label(where, name)}: longer than {max_length} characters")
-    raise ValidationError(f"{_label(where, name)}: expected a non-empty string, got {value!r}")
+        return _storable(value, where, name)
+    raise ValidationError(
+        f"{_label(where, name)}: expected a non-empty string, got {show(value)}"
+    )
 
 
 def optional_text(
@@ -206,17 +247,33 @@ def optional_text(
         )
     if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{_label(where, name)}: longer than {max_length} characters")
+    if value.isascii() and "\x00" not in value:
+        return value
+    return _storable(value, where, name)
+
+
+def _storable(value: str, where: object, name: str) -> str:
+    problem = string_problem(value)
+    if problem:
+        raise ValidationError(f"{_label(where, name)}: {problem}")
     return value
 
 
 def optional_object(value: Any, where: object, name: str = "") -> dict[str, Any] | None:
-    if value is None or type(value) is dict:
-        return value
-    if not isinstance(value, Mapping):
-        raise ValidationError(
-            f"{_label(where, name)}: expected an object, got {type(value).__name__}"
-        )
-    return dict(value)
+    """A JSON object for a JSON column, checked all the way down (see json_values)."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        if not isinstance(value, Mapping):
+            raise ValidationError(
+                f"{_label(where, name)}: expected an object, got {type(value).__name__}"
+            )
+        value = dict(value)
+    problem = object_problem(value)
+    if problem:
+        path, reason = problem
+        raise ValidationError(f"{_label(where, name)}{path}: {reason}")
+    return value
 
 
 def boolean(value: Any, where: object, name: str = "") -> bool:
@@ -239,11 +296,25 @@ def _list(value: Any, where: str, key: str) -> list[Any]:
 
 def _no_unknown_keys(data: Mapping[str, Any], known: frozenset[str], where: object) -> None:
     if not data.keys() <= known:  # a C loop over the keys; issuperset would copy them
-        unknown = data.keys() - known
-        raise ValidationError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        unknown = sorted(printable(str(key)) for key in data.keys() - known)
+        raise ValidationError(f"{where}: unknown field(s) {', '.join(unknown)}")
 
 
 # --- JSON input ---------------------------------------------------------------------------
+
+
+def decode_input(data: bytes) -> str:
+    """Bytes of JSON input as text: UTF-8 (a leading byte-order mark is skipped). Anything
+    else, binary data included, is refused naming the line and byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise ValidationError(
+            f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte {column}); "
+            "nothing was recorded"
+        ) from None
 
 
 def parse_records(text_: str) -> list[tuple[str, Any]]:
@@ -256,12 +327,16 @@ def parse_records(text_: str) -> list[tuple[str, Any]]:
         document = json.loads(stripped)
     except json.JSONDecodeError:
         return _json_lines(text_)
+    except (RecursionError, ValueError) as exc:  # not a syntax error: find its line
+        return _json_lines(text_, _unreadable(exc))
     if isinstance(document, list):
         return [(f"item {n}", item) for n, item in enumerate(document, start=1)]
     return [("item 1", document)]
 
 
-def _json_lines(text_: str) -> list[tuple[str, Any]]:
+def _json_lines(text_: str, whole: str | None = None) -> list[tuple[str, Any]]:
+    """JSON Lines; ``whole`` is why the text failed as one document for a reason other
+    than syntax, reported as such if the lines are no JSON Lines either."""
     records = []
     for number, line in enumerate(text_.splitlines(), start=1):
         if not line.strip():
@@ -269,11 +344,24 @@ def _json_lines(text_: str) -> list[tuple[str, Any]]:
         try:
             records.append((f"line {number}", json.loads(line)))
         except json.JSONDecodeError as exc:
+            if whole:  # a multi-line document: its lines are not the records
+                raise ValidationError(f"input: {whole}; nothing was recorded") from None
             raise ValidationError(
                 f"line {number}: not valid JSON ({exc.msg} at column {exc.colno}); "
                 "nothing was recorded"
             ) from None
+        except (RecursionError, ValueError) as exc:
+            raise ValidationError(
+                f"line {number}: {_unreadable(exc)}; nothing was recorded"
+            ) from None
     return records
+
+
+def _unreadable(exc: BaseException) -> str:
+    """Why a syntactically valid JSON text cannot be read (json.loads's other errors)."""
+    if isinstance(exc, RecursionError):
+        return f"nested deeper than {MAX_DEPTH} levels"
+    return f"a number longer than {sys.get_int_max_str_digits()} digits"
 
 
 # --- metrics and optimization runs --------------------------------------------------------

@@ -15,8 +15,10 @@ Amounts, subjective terms and vague verbs are only flagged in instructions (not 
 background a prompt gives). A subjective term ("high volume") or a vague verb is not flagged
 when a number, a placeholder or a <SLOT> stands within six words of it in its sentence, or
 when the prompt defines the term somewhere ("overbought means ...", "RSI above 70 is
-overbought"). A vague state inside a condition ("if the market is volatile") is reported
-once, as an undefined condition, not again as a subjective term.
+overbought", "a ticket is stale when ...", or as a listed value of an input: "regime, one of
+calm, volatile or trending"; see ``optimizer.rules.scan``). A vague state inside a
+condition ("if the market is volatile") is reported once, as an undefined condition, not
+again as a subjective term.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ WEIGHTS = {
 NEAR = 6  # words around a term searched for the number that defines it
 CLAUSE_END = (",", ".", ";", ":", "?", "!")
 STATES = frozenset(lx.CATEGORIES["state"])
+CONDITIONALS = frozenset(lx.CATEGORIES["conditional"])
 RESOLVERS = frozenset(("by", "with", "using", "via"))
 HINTS = {
     "high": "above <N>", "low": "below <N>", "large": "above <N>", "small": "below <N>",
@@ -165,16 +168,24 @@ def _vague_verbs(doc: Document, anchors: dict[int, list[int]], out: list[Finding
 
 
 def _references(doc: Document, out: list[Finding]) -> None:
+    """A pronoun that opens a sentence, or its condition ("If they fail, ..."), with nothing
+    before it in its section or after a sentence naming two candidates."""
     sentences = doc.sentences
-    for index in [i for i, s in enumerate(sentences) if s.low and s.low[0] in lx.PRONOUNS]:
+    pronouns, conditionals = lx.PRONOUNS, CONDITIONALS
+    for index in [i for i, s in enumerate(sentences) if s.low and (
+        s.low[0] in pronouns or (s.low[0] in conditionals and s.low[1:2] and s.low[1] in pronouns)
+    )]:
         sentence = sentences[index]
-        low = sentence.low
-        pronoun = len(low) == 1 or low[1] in lx.PRONOUN_VERBS or sentence.raw[0][-1] in ",.;:!?"
+        low, raw = sentence.low, sentence.raw
+        at = 0 if low[0] in pronouns else 1
+        pronoun = len(low) == at + 1 or low[at + 1] in lx.PRONOUN_VERBS or (
+            raw[at][-1] in ",.;:!?"
+        )
         if pronoun and (sentence.first_in_section or index == 0
                         or lx.TWO_CANDIDATES.search(sentences[index - 1].text)):
             out.append(doc.hit_finding(
-                "unresolved-reference", (index, 0, 1), f"'{low[0]}' has no clear antecedent",
-                f"Name the thing '{low[0]}' refers to.",
+                "unresolved-reference", (index, at, at + 1),
+                f"'{low[at]}' has no clear antecedent", f"Name the thing '{low[at]}' refers to.",
             ))
 
 

@@ -61,7 +61,7 @@ RULES: dict[str, Rule] = {
     "contradiction": Rule("clarity", "error", "two instructions that conflict"),
     "duplicate-instruction": Rule("clarity", "warning", "the same instruction twice"),
     "filler": Rule("clarity", "info", "words that carry no instruction"),
-    "undefined-acronym": Rule("clarity", "info", "an acronym used without its meaning"),
+    "undefined-acronym": Rule("clarity", "info", "an acronym or clipped word without its meaning"),
     "undefined-term": Rule("clarity", "info", "trader slang used without its meaning"),
     "no-structure": Rule("clarity", "warning", "a long prompt with no headings or lists"),
     "wall-of-text": Rule("clarity", "warning", "a paragraph over 80 words"),

@@ -6,14 +6,18 @@ The score is a base made of three parts, minus penalties::
     clarity = 100 * base - penalties / sqrt(max(instructions, 8) / 8)
 
 - length: the mean words per instruction sentence, 1 up to 16 words, 0 from 38.
-- structure: headings or labelled sections, lists, and which of role / inputs / rules /
-  output are labelled. It weighs nothing below 50 prose words and fully from 150, so a short
-  precise prompt is not asked for headings.
+- structure: headings or labelled sections, lists (instructions one per line count as a
+  list), and which of role / inputs / rules / output are labelled. It weighs nothing below
+  50 prose words and fully from 500, so a short precise prompt is not asked for headings
+  and a rule added to a longer one costs it little (the optimize gates compare scores
+  before and after a change).
 - directness: the share of instructions written as imperatives rather than "you should",
   "it is important that", passive voice or questions.
 - penalties, in points: contradiction 15, duplicate 8, long sentence 5 (8 over 45 words),
-  several instructions in one sentence 6, wall of text 6, undefined acronym or slang 4,
-  filler 2 (at most 20). Damping them by the number of instructions keeps a long prompt from being
+  several instructions in one sentence 6, wall of text 6, filler 2 (at most 20), undefined
+  acronym, clipped word or slang 1 (at most 3 together: domain vocabulary is a hint, not a
+  fault, and a term next to a number or defined by the prompt is not flagged at all).
+  Damping them by the number of instructions keeps a long prompt from being
   sunk by one long sentence, while filler and duplicates, which are not counted as
   instructions, can only add penalties: padding never raises clarity.
 """
@@ -28,12 +32,22 @@ from optimizer.rules.text import Document, Hit, Sentence
 
 PENALTY = {
     "contradiction": 15.0, "duplicate-instruction": 8.0, "long-sentence": 5.0,
-    "multiple-instructions": 6.0, "wall-of-text": 6.0, "undefined-acronym": 4.0,
-    "undefined-term": 4.0,
+    "multiple-instructions": 6.0, "wall-of-text": 6.0, "undefined-acronym": 1.0,
+    "undefined-term": 1.0,
     "filler": 2.0,
 }
+# Domain vocabulary costs little: a reader of the domain knows most of it, so an undefined
+# term is a hint, not a fault; at most this many points for all of them together.
+VOCABULARY_CAP = 3.0
+VOCABULARY = ("undefined-acronym", "undefined-term")
+NEAR = 6  # a term this close to a number is used in a measurable test ("VIX above 30")
 LONG, VERY_LONG, WALL = 30, 45, 80
 SECTIONS = ("role", "inputs", "rules", "output")
+# Structure weighs nothing up to STRUCTURE_FROM prose words and fully from STRUCTURE_FROM +
+# STRUCTURE_RAMP. The ramp is long on purpose: every word on it costs an unstructured prompt
+# 0.35 * 100 / STRUCTURE_RAMP points, and a precise rule added to a prompt must not cost more
+# than about one point of clarity (the optimize gates compare before and after).
+STRUCTURE_FROM, STRUCTURE_RAMP = 50, 450
 _KEYS = frozenset(("key", "keys", "field", "fields"))
 
 
@@ -44,6 +58,7 @@ def check(doc: Document) -> Result:
     indirect = _indirect(doc, out)
     _contradictions(doc, out)
     _acronyms(doc, out)
+    _clipped(doc, out)
     _jargon(doc, out)
     _walls(doc, out)
     structure = _structure(doc, out)
@@ -166,8 +181,23 @@ def _contradiction(doc: Document, a: Hit, b: Hit, what: str, out: list[Finding])
     ))
 
 
+def _numbers_near(doc: Document) -> dict[int, list[int]]:
+    """Per sentence, the token positions of numbers."""
+    near: dict[int, list[int]] = {}
+    for index, first, _ in doc.hits["number"]:
+        near.setdefault(index, []).append(first)
+    return near
+
+
+def _measured(numbers: dict[int, list[int]], hit: Hit) -> bool:
+    """The term stands within NEAR words of a number: "DXY above 105", "a squeeze when
+    funding is below -0.05%". Used in a measurable test, it is used precisely."""
+    return any(hit[1] - NEAR <= n < hit[2] + NEAR for n in numbers.get(hit[0], ()))
+
+
 def _acronyms(doc: Document, out: list[Finding]) -> None:
     values = {(i, t) for i, a, b in doc.hits["enum"] for t in range(a, b)}
+    numbers = _numbers_near(doc)
     seen: set[str] = set()
     for index, position, end in doc.hits["caps"]:
         core = doc.sentences[index].raw[position].strip(lx.STRIP)
@@ -176,7 +206,9 @@ def _acronyms(doc: Document, out: list[Finding]) -> None:
         ):
             continue
         seen.add(core)
-        if (index, position) in values or _defined(doc.text, core):
+        if (index, position) in values or _defined(doc.text, core) or _measured(
+            numbers, (index, position, end)
+        ):
             continue
         out.append(doc.hit_finding(
             "undefined-acronym", (index, position, end),
@@ -184,11 +216,29 @@ def _acronyms(doc: Document, out: list[Finding]) -> None:
         ))
 
 
+def _clipped(doc: Document, out: list[Finding]) -> None:
+    """Words clipped to their consonants ("pt msg", "no dx", "lvl"): telegraphic notes the
+    reader has to decode. Counted with undefined acronyms (same penalty, same cap)."""
+    # one regex over the distinct tokens: a Python test per token would cost more
+    vowelless = set(lx.CLIPPED.findall(f" {' '.join(set(doc.tokens))} ")) - lx.KNOWN_CLIPPED
+    if not vowelless:
+        return
+    for index, sentence in enumerate(doc.sentences):
+        for position, token in enumerate(sentence.low):
+            if token in vowelless and not sentence.raw[position].strip(lx.STRIP).isupper():
+                vowelless.discard(token)
+                out.append(doc.hit_finding(
+                    "undefined-acronym", (index, position, position + 1),
+                    f"'{token}' is an abbreviation", "Write the word out.",
+                ))
+
+
 def _jargon(doc: Document, out: list[Finding]) -> None:
     seen: set[str] = set()
+    numbers = _numbers_near(doc) if doc.hits["jargon"] else {}
     for hit in doc.hits["jargon"]:
         term = doc.hit_text(hit)
-        if term in seen or term in doc.defined:
+        if term in seen or term in doc.defined or _measured(numbers, hit):
             continue
         seen.add(term)
         shown = doc.hit_term(hit)
@@ -232,9 +282,21 @@ def _structure(doc: Document, out: list[Finding]) -> float:
             f"Add a section for {', '.join(missing)}.",
         ))
     coverage = sum(s in present for s in SECTIONS) / len(SECTIONS)
-    own = 0.45 * structured + 0.25 * bool(doc.list_items) + 0.30 * coverage
-    weight = min(1.0, max(0.0, (words - 50) / 100))
+    listed = bool(doc.list_items) or _one_per_line(doc)
+    own = 0.45 * structured + 0.25 * listed + 0.30 * coverage
+    weight = min(1.0, max(0.0, (words - STRUCTURE_FROM) / STRUCTURE_RAMP))
     return 1 - weight * (1 - own)
+
+
+def _one_per_line(doc: Document) -> bool:
+    """Instructions written one per line, without list markers, read like a list: at least
+    three, and three quarters of them start their line."""
+    masked, counted = doc.masked, doc.counted
+    if len(counted) < 3:
+        return False
+    starting = sum(not masked[masked.rfind("\n", 0, s.start) + 1: s.start].strip()
+                   for s in counted)
+    return starting >= 0.75 * len(counted)
 
 
 def _length_score(doc: Document) -> float:
@@ -248,12 +310,15 @@ def _length_score(doc: Document) -> float:
 def _penalty(findings: list[Finding], doc: Document) -> float:
     total = 0.0
     filler = 0.0
+    vocabulary = 0.0
     for finding in findings:
         points = PENALTY.get(finding.rule, 0.0)
         if finding.rule == "long-sentence" and finding.severity == "error":
             points = 8.0
         if finding.rule == "filler":
             filler += points
+        elif finding.rule in VOCABULARY:
+            vocabulary += points
         else:
             total += points
-    return total + min(filler, 20.0)
+    return total + min(filler, 20.0) + min(vocabulary, VOCABULARY_CAP)

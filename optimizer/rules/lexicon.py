@@ -26,6 +26,9 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "properly", "as needed", "when necessary", "if necessary", "if needed",
         "where appropriate", "as appropriate", "too much", "too many", "too little",
         "too few", "most of", "a couple of", "a lot",
+        # beyond trading: the hedged scopes of support, review and triage prompts
+        "wherever appropriate", "when appropriate", "if appropriate", "where relevant",
+        "where needed", "as necessary", "as required", "if required", "if warranted",
     ),
     "hedge": (
         "maybe", "might", "perhaps", "possibly", "probably", "could", "try to", "tries to",
@@ -52,6 +55,10 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "expensive", "cheap", "overbought", "oversold", "overextended", "bullish", "bearish",
         "choppy", "heavy", "thin", "tight", "meaningful", "favorable", "unfavorable", "calm",
         "hot",
+        # beyond trading: severity and age words that need a definition to be checkable
+        "serious", "seriously", "severe", "severely", "critical", "urgent", "concerning",
+        "stale", "outdated", "minimal", "moderate", "modest", "slight", "slightly",
+        "noticeable", "negligible", "acceptable", "unacceptable",
     ),
     "state": (
         "volatile", "calm", "bullish", "bearish", "trending", "ranging", "choppy",
@@ -60,7 +67,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
         "extreme", "good", "bad", "favorable", "unfavorable", "crashing", "pumping",
         "dumping", "hot", "quiet", "significant", "significantly", "mixed", "heavy", "thin",
         "expensive", "cheap", "sharp", "sharply", "major", "appropriate", "necessary",
-        "needed", "relevant",
+        "needed", "relevant", "serious", "severe", "critical", "urgent", "concerning",
+        "stale", "outdated",
     ),
     "default": (
         "otherwise", "or else", "by default", "default", "in all other cases",
@@ -247,7 +255,33 @@ respond return review round say scan score sell send set show size skip sort spe
 start state stay stop submit summarize summarise support switch take tell trade treat trust
 update use validate verify wait warn weigh weight write communicate ensure estimate select
 reference deal handle factor pay think try watch get let leave move hedge protect trim
-exit scale double-check cross-check favor favour interpret justify""".split())
+exit scale double-check cross-check favor favour interpret justify
+accept acknowledge apologize apologise append archive cancel clarify complete correct deny
+disable enable escalate fetch fix greet highlight inform insert inspect investigate notify
+obtain offer omit paraphrase prepare propose recheck redirect refer refund refuse remind
+reopen rephrase replace resolve restate retry rewrite route suggest translate triage""".split())
+# A sentence that opens with a word outside this set, followed by one of OBJECT_STARTERS,
+# reads as an imperative ("Refund the order", "Triage each message"): verbs outside
+# IMPERATIVE_VERBS are recognised without a list of every English verb.
+NOT_VERBS = frozenset("""
+a about above across after against along also although among an and any around as at
+because before behind below beneath beside between beyond both but by despite during each
+either every except few for from given here how however i if in inside into it its many
+most near neither next no nor not now of on once only or our outside over per since so
+some such than that the their then there these they this those though through throughout
+to today toward towards under unless until upon via we what whatever when whenever where
+whereas wherever whether which while who whom whose why with within without yet you your
+""".split())
+OBJECT_STARTERS = frozenset(
+    "the a an each every all any your their its this that these those them it him her us me "
+    "everything anything nothing both no".split()
+)
+# Openers of an introductory phrase ("For enterprise customers, tell them..."): the
+# instruction starts after the first comma.
+INTRO_OPENERS = frozenset(
+    "for after before during in on at once outside inside with without from between within "
+    "upon until while since as under over given".split()
+)
 LEAD_WORDS = frozenset(
     "always never only then also please first next finally now and so just do don't".split()
 )
@@ -274,6 +308,15 @@ KNOWN_ACRONYMS = frozenset(
     "IF THE A".split()
 )
 STRIP = ".,;:!?()[]{}\"'`*"
+# A whole token of two to four consonants (tokens are lowercased, joined by single spaces;
+# the pattern starts with a literal, so re skips ahead in C).
+CLIPPED = re.compile(r" ([b-df-hj-np-tv-xz]{2,4})(?= )")
+# Short words without a vowel that are not clipped words: units, ordinals, common shorthand.
+KNOWN_CLIPPED = frozenset(
+    "mg kg km cm mm ms px hr hrs pts bps pct st nd rd th vs mr mrs dr mph kph kb mb gb tb ml "
+    "pm hh mm ss ddd www pdf csv sql html xml jpg png gif cwd pwd ls cd rm mv cp ssh tcp "
+    "http https dns smtp nft ltc btc bch xmr bnb tsx js css ts vm cf pnl".split()
+)
 
 # --- line structure and template awareness (anchored or literal-led: cheap) ---------------
 

@@ -15,8 +15,11 @@ BUY, SELL or HOLD), ``allowed`` (lower-case alternatives such as positive, negat
 neutral), ``quoted_key``, ``caps`` (upper-case words) and passive ``indirect`` instructions
 ("should be checked").
 
-Each sentence is then annotated: an instruction or not; filler (a pleasantry, or filler
-words around fewer than two content words: "Please note that this is very important"); a
+Each sentence is then annotated: an instruction or not (a listed verb, a modal, an if/when
+rule..., or a bare word that is no determiner, pronoun or preposition followed by an object:
+"Refund the order"; also after an introductory phrase: "For VIP callers, skip the queue");
+filler (a pleasantry, or filler words around fewer than two content words: "Please note
+that this is very important"); a
 generic virtue; concrete (carries a number, value, field or placeholder); a duplicate of an
 earlier sentence (same content words, or three quarters of them shared with a sentence that
 begins or ends with the same word). The document also gets the lists rules loop over instead
@@ -95,12 +98,13 @@ def scan(doc: Document) -> None:
     numbers = _numbers(tokens, hits)
     _structures(doc, tokens, hits, numbers, marks)
     doc.hits = hits
+    doc.tokens = tokens.low
     owner, verbs = tokens.owner, lx.IMPERATIVE_VERBS
     owners = [owner[i] for i, t in enumerate(tokens.low) if t in verbs]  # in text order
     # owners is sorted: a sentence with three verbs or more has owners[j] == owners[j + 2]
     doc.verbose = sorted({a for a, b in zip(owners, owners[2:], strict=False) if a == b})
     _annotate(doc)
-    doc.defined = _defined_terms(doc)
+    doc.defined = _defined_terms(doc) | _definitional_conditions(doc) | _listed_values(doc)
 
 
 def _phrases(tokens: _Tokens, hits: dict[str, list[Hit]]) -> dict[str, list[int]]:
@@ -239,8 +243,9 @@ def _allowed(tokens: _Tokens, hits: dict[str, list[Hit]], positions: list[int]) 
         if i == start or i + 1 >= end:
             continue
         parenthetical = raw[i - 1].startswith("(") and raw[i + 1].endswith(")")
+        # the last value may be quoted and close a parenthesis: ("up", "flat" or "down"),
         listed = i - 2 >= start and raw[i - 2].endswith(",") and (
-            i + 2 == end or raw[i + 1][-1:] in ".;):"
+            i + 2 == end or raw[i + 1].rstrip(",").rstrip("\"'`")[-1:] in ".;):"
         )
         if parenthetical or listed:
             hits["allowed"].append(tokens.hit(i - 1, i + 2))
@@ -326,7 +331,33 @@ def _is_instruction(sentence: Sentence, role: bool, modal: bool) -> bool:
             return True
         if word not in lx.LEAD_WORDS:
             break
-    return modal or low[0] in CONDITIONALS
+    return modal or low[0] in CONDITIONALS or _opens_with_verb(sentence, 0) or (
+        low[0] in lx.INTRO_OPENERS and _after_intro(sentence)
+    )
+
+
+def _opens_with_verb(sentence: Sentence, at: int) -> bool:
+    """A listed verb at ``at``, or a word that is no determiner, pronoun or preposition
+    followed by an object ("Refund the order", "Triage each message"; not "Rent: it is")."""
+    low = sentence.low
+    word = low[at] if at < len(low) else ""
+    if word in lx.IMPERATIVE_VERBS:
+        return True
+    return at + 1 < len(low) and low[at + 1] in lx.OBJECT_STARTERS and word.isalpha() and (
+        sentence.raw[at][-1:].isalpha() and word not in lx.NOT_VERBS
+        and not word.endswith(("ly", "ing", "ed"))
+        and (not word.endswith("s") or word.endswith("ss"))
+    )
+
+
+def _after_intro(sentence: Sentence) -> bool:
+    """An instruction after an introductory phrase: "For enterprise customers, tell them...",
+    "After each call, update the record"."""
+    raw = sentence.raw
+    for i in range(1, min(len(raw) - 1, 10)):
+        if raw[i].endswith(","):
+            return _opens_with_verb(sentence, i + 1)
+    return False
 
 
 def _near_duplicate(words: frozenset[str], buckets: dict[str, list[tuple[int, frozenset[str]]]],
@@ -347,6 +378,45 @@ def _near_duplicate(words: frozenset[str], buckets: dict[str, list[tuple[int, fr
                 found = other
                 break
     return found
+
+
+def _definitional_conditions(doc: Document) -> set[str]:
+    """"A ticket is stale when ...": outside an instruction, "is <term> when/if" defines the
+    term; it is a definition (for specificity), not a rule that needs a default."""
+    terms: set[str] = set()
+    kept: list[Hit] = []
+    hits = doc.hits
+    for hit in hits["conditional"]:
+        index, first, _ = hit
+        sentence = doc.sentences[index]
+        if first >= 2 and not sentence.instruction and sentence.low[first - 2] in ("is", "are"):
+            terms.add(sentence.low[first - 1])
+            hits["definition"].append(hit)
+        else:
+            kept.append(hit)
+    if terms:
+        hits["conditional"] = kept
+    return terms
+
+
+def _listed_values(doc: Document) -> set[str]:
+    """The values of an input the prompt lists ("market_condition, one of trending, volatile
+    or sideways"; "(low, normal or high)"): each is defined by the data, not vague."""
+    values: set[str] = set()
+    for index, _, end in doc.hits["allowed_cue"]:
+        raw, low = doc.sentences[index].raw, doc.sentences[index].low
+        for j in range(end, min(end + 12, len(raw))):
+            values.add(low[j])
+            if raw[j][-1] in ".;:)":
+                break
+    for index, first, end in doc.hits["allowed"]:
+        raw, low = doc.sentences[index].raw, doc.sentences[index].low
+        values.update(low[first:end])
+        j = first - 1
+        while j >= 0 and raw[j].endswith(","):
+            values.add(low[j])
+            j -= 1
+    return values - lx.STOPWORDS
 
 
 def _defined_terms(doc: Document) -> set[str]:

@@ -84,6 +84,7 @@ class Document:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
+    tokens: list[str] = field(default_factory=list)  # all sentences' tokens, lowercased
     counted: list[Sentence] = field(default_factory=list)  # see Sentence.counted
     verbose: list[int] = field(default_factory=list)  # sentences with 3 imperative verbs or more
     repeated: list[int] = field(default_factory=list)  # sentences that repeat an earlier one

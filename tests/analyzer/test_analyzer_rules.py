@@ -248,3 +248,9 @@ def test_every_rule_is_documented() -> None:
     docs = (HERE.parents[1] / "docs" / "analyzer.md").read_text(encoding="utf-8")
     missing = [rule for rule in RULES if f"`{rule}`" not in docs]
     assert missing == []
+
+
+def test_words_clipped_to_consonants_are_abbreviations() -> None:
+    text = "Pt msg: check the lvl. No dx. Dose in mg per kg. Log the PnL."
+    flagged = [f.text for f in analyze(text).findings if f.rule == "undefined-acronym"]
+    assert flagged == ["Pt", "msg", "lvl", "dx"]  # mg and kg are units, PnL is known

@@ -106,4 +106,19 @@ def test_static_gates_fail_a_candidate_with_a_slot() -> None:
     gates = static_gates(current, "Buy when volume is above <N>.\n", before, after,
                          GateSettings())
     assert [(g.name, g.passed) for g in gates] == [
-        ("placeholders", True), ("slots", False), ("size", True), ("scores", True)]
+        ("placeholders", True), ("slots", False), ("size", True), ("scores", True),
+        ("change", True), ("taint", True)]
+
+
+def test_clause_start_looks_back_locally_as_the_regex_does() -> None:
+    # _clause_start replaced CLAUSE_START.search(text[:at]) (a copy and a scan of the whole
+    # prefix per deletion: quadratic on a long prompt); it must give the same answer.
+    import random
+
+    from optimizer.suggest import CLAUSE_START, _clause_start
+
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice(" \n\t.,:!?-*+12)aB") for _ in range(rng.randint(0, 10)))
+        at = rng.randint(0, len(text))
+        assert _clause_start(text, at) == bool(CLAUSE_START.search(text[:at])), (text, at)

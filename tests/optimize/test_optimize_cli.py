@@ -333,13 +333,12 @@ def test_heuristic_engine_by_default_without_a_key(run_cli, opt_ws):
 
     assert result.returncode == 0, result.stderr
     assert "engine: heuristic (offline rewrite, no LLM)" in result.stdout
-    assert "Applied as" in result.stdout
-    assert head(opt_ws, "HEAD~1") == base
-    found = trailers(commit_message(opt_ws))
-    assert (found["Promptloop-Engine"], found["Promptloop-Model"]) == ("heuristic", "none")
-    assert found["Promptloop-Failure-Cases"] == "none"
+    # no decisions, so no evidence: the example prompt gets no edit that changes a decision
+    # (tests/optimize/test_optimize_evidence.py checks what is applied when there is one)
+    assert "Nothing applied: no change proposed" in result.stdout
+    assert head(opt_ws) == base
     [run] = runs(sqlite_url(opt_ws))
-    assert (run["status"], run["engine"], run["llm_calls"]) == ("applied", "heuristic", 0)
+    assert (run["status"], run["engine"], run["llm_calls"]) == ("rejected", "heuristic", 0)
 
 
 def test_llm_engine_without_an_endpoint_is_an_error(run_cli, opt_ws):
@@ -370,7 +369,7 @@ def test_json_summary(run_cli, opt_ws, stub):
     assert data["agent"] == AGENT and data["engine"] == "llm" and data["passed"] is True
     assert [c["case_id"] for c in data["failure_cases"]] == [f"d{decision}"]
     assert [g["name"] for g in data["gates"]] == ["placeholders", "slots", "size", "scores",
-                                                  "replay"]
+                                                  "change", "taint", "replay"]
     assert data["usage"] == {"calls": 41, "cached_calls": 0, "prompt_tokens": 120 * 41,
                              "completion_tokens": 40 * 41}
     replay = data["gates"][-1]

@@ -4,6 +4,10 @@ overconfident and self-contradicting decisions."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from optimizer.evidence import (
     derive_rules,
     tie_break,
 )
-from optimizer.rules.lexicon import SLOT
+from optimizer.evidence_check import HeldOutCall, brier, check_rules, ece
 from prompt_repo import PromptRepo, load_workspace
 from tracker import DecisionTracker
 from tracker.failures import Case
@@ -199,6 +203,39 @@ def test_a_prompt_without_such_sections_gets_one_new_section() -> None:
         "## Output\n\n```\n## Confidence rules\n```\n")
 
 
+# -- the offline check on the calls after the cut ----------------------------------------------
+
+
+def held(condition: str, confidence: float, right: int, wrong: int) -> list[HeldOutCall]:
+    return ([HeldOutCall(condition, confidence, True)] * right
+            + [HeldOutCall(condition, confidence, False)] * wrong)
+
+
+def test_a_cap_is_kept_only_when_brier_and_ece_fall_after_the_cut() -> None:
+    volatile, sideways = confidence_caps(BLOCK)  # caps 0.3 and 0.45
+    calls = held("volatile", 0.9, 3, 9) + held("sideways", 0.7, 9, 3) + held("bullish", 0.6, 4, 2)
+    kept, dropped = check_rules([volatile, sideways], calls)
+    assert kept.verdict == "kept" and kept.applied
+    # Brier (3 x 0.01 + 9 x 0.81 + 9 x 0.09 + 3 x 0.49 + 4 x 0.16 + 2 x 0.36) / 30, then the
+    # volatile calls at 0.3: 3 x 0.49 + 9 x 0.09; ECE (|10.8 - 3| + |8.4 - 9| + |3.6 - 4|) / 30
+    assert kept.numbers == {"in_scope": 12, "held_out": 30, "brier_before": 0.3653,
+                            "brier_after": 0.1973, "ece_before": 0.2933, "ece_after": 0.0533}
+    assert dropped.verdict == "dropped" and not dropped.applied  # right 75% after the cut
+    assert dropped.numbers["brier_after"] > dropped.numbers["brier_before"]
+    assert dropped.describe() == ("confidence cap 0.45 in `sideways`: dropped, 12 held-out "
+                                  "call(s) in scope, Brier 0.365 -> 0.400, ECE 0.293 -> 0.393")
+    [unchecked] = check_rules([volatile], held("volatile", 0.9, 2, 7))
+    assert unchecked.verdict == "unchecked" and unchecked.numbers == {"in_scope": 9}
+    [tie] = check_rules([tie_break(hold_pairs(10))], calls)
+    assert tie.verdict == "proposed" and "needs the agent replayed by an LLM" in tie.describe()
+
+
+def test_brier_and_ece_as_analyze_computes_them() -> None:
+    pairs = [(0.9, True), (0.9, False), (0.2, False), (1.0, True)]
+    assert brier(pairs) == round((0.01 + 0.81 + 0.04 + 0.0) / 4, 4)
+    assert ece(pairs) == round((abs(1.8 - 1) + abs(0.2 - 0) + abs(1.0 - 1)) / 4, 4)
+
+
 # -- the heuristic engine end to end ------------------------------------------------------------
 
 
@@ -216,15 +253,26 @@ def record(tracker: DecisionTracker, when: datetime, condition: str, action: str
     tracker.track_decision_outcome(decision, "return_24h", value, details={"band": 0.005})
 
 
+CUT = UNTIL - timedelta(days=10)  # the default cut of a 30-day window: its last third held out
+
+
 def plant(tracker: DecisionTracker) -> None:
-    """40 volatile BUYs at confidence 0.9, 10 of them right; 12 sideways BUY/SELL pairs half
-    an hour apart on RSI 48-51 whose 24 h return stayed inside the HOLD band."""
-    start = UNTIL - timedelta(days=20)
-    for n in range(40):
-        record(tracker, start + timedelta(hours=6 * n), "volatile", "BUY", 0.9,
+    """Over the 30 days before UNTIL: 60 volatile BUYs at confidence 0.9, one in four right,
+    before and after the cut alike; 40 bullish BUYs at 0.9 one in four right before the cut,
+    and 15 after it all right (a pattern that held only early); 12 sideways BUY/SELL pairs
+    half an hour apart on RSI 48-51, before the cut, whose 24 h return stayed in the band."""
+    start = UNTIL - timedelta(days=30)
+    for n in range(60):
+        record(tracker, start + timedelta(hours=12 * n + 1), "volatile", "BUY", 0.9,
                0.03 if n % 4 == 0 else -0.03, 60.0, 5.0)
+    for n in range(40):
+        record(tracker, start + timedelta(hours=12 * n + 2), "bullish", "BUY", 0.9,
+               0.03 if n % 4 == 0 else -0.03, 65.0, 4.0)
+    for n in range(15):
+        record(tracker, CUT + timedelta(hours=12 * n + 2), "bullish", "BUY", 0.9, 0.03, 65.0,
+               4.0)
     for n in range(12):
-        when = start + timedelta(hours=6 * n + 3)
+        when = start + timedelta(hours=12 * n + 5)
         for action, later in (("BUY", 0), ("SELL", 30)):
             record(tracker, when + timedelta(minutes=later), "sideways", action, 0.7, 0.002,
                    48.0 + n % 4, -1.5)
@@ -238,7 +286,13 @@ def engine_ws(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return workspace
 
 
-def test_heuristic_engine_applies_the_evidence(engine_ws: Path, database_url: str) -> None:
+VOLATILE_RULE = ("- In `volatile` markets your calls were right 25% of the time at a mean "
+                 "confidence of 0.90 (n=40): do not exceed confidence 0.25 when "
+                 "`market_condition` is `volatile`.")
+
+
+def test_heuristic_engine_applies_only_the_caps_the_later_calls_confirm(
+        engine_ws: Path, database_url: str) -> None:
     tracker = DecisionTracker(database_url)
     plant(tracker)
     optimizer = AgentPromptOptimizer(load_workspace(engine_ws), tracker=tracker)
@@ -247,24 +301,43 @@ def test_heuristic_engine_applies_the_evidence(engine_ws: Path, database_url: st
         assert proposal.engine == "heuristic"
         [candidate] = proposal.candidates
         assert candidate.passed, [g.to_dict() for g in candidate.gates]
-        assert [g.name for g in candidate.gates] == ["placeholders", "slots", "size", "scores"]
+        assert [g.name for g in candidate.gates] == [
+            "placeholders", "slots", "size", "scores", "change", "taint",
+            "offline-evidence"]
         text = candidate.text or ""
-        flat = text.replace("\n  ", " ")
-        assert ("- In `volatile` markets your calls were right 25% of the time at a mean "
+        # the example prompt plus the one confirmed cap: no other line changed
+        assert text.replace("\n  ", " ") == EXAMPLE.read_text(encoding="utf-8").replace(
+            "\n  ", " ").replace("; MEDIUM otherwise.\n",
+                                 f"; MEDIUM otherwise.\n\n{VOLATILE_RULE}\n")
+        gate = candidate.gate("offline-evidence")
+        assert gate is not None and gate.passed
+        assert gate.data["cut"] == CUT.isoformat()
+        assert (gate.data["evidence_calls"], gate.data["held_out_calls"]) == (104, 35)
+        verdicts = {(r["kind"], r["scope"]): r["verdict"] for r in gate.data["rules"]}
+        assert verdicts == {("confidence_cap", "bullish"): "dropped",
+                            ("confidence_cap", "volatile"): "kept",
+                            ("tie_break", None): "proposed"}
+        volatile = next(r for r in gate.data["rules"] if r["scope"] == "volatile")
+        assert volatile["brier_after"] < volatile["brier_before"]
+        assert volatile["ece_after"] < volatile["ece_before"]
+        assert gate.data["proposed"] == ["line 40: 'use your judgement' -> 'answer HOLD'"]
+        assert candidate.diagnosis.startswith("Add 1 rule(s) from the track record\n")
+        assert ("- In `bullish` markets your calls were right 25% of the time at a mean "
                 "confidence of 0.90 (n=40): do not exceed confidence 0.25 when "
-                "`market_condition` is `volatile`.") in flat
-        assert ("- Tie-break between BUY and SELL (when `market_condition` is `sideways` and "
-                "`rsi_14` is between 45 and 55): answer HOLD. On 12 pairs of opposite calls you "
+                "`market_condition` is `bullish`. (confidence cap 0.25 in `bullish`: dropped, "
+                "15 held-out call(s) in scope") in candidate.diagnosis
+        assert ("`rsi_14` is between 45 and 55): answer HOLD. On 12 pairs of opposite calls you "
                 "made within an hour, HOLD would have been right 100% of the time, your calls "
-                "0% (n=24).") in flat
-        assert "If the signals seem mixed, answer HOLD." in text  # the offline rewrite too
-        assert not SLOT.search(text) and "(define:" not in text
-        assert candidate.diagnosis.startswith(
-            "Add 2 rule(s) from the track record, reword the prompt\n")
+                "0% (n=24). (tie-break between BUY and SELL: proposed, not applied (an action "
+                "rule: checking it needs the agent replayed by an LLM))") in candidate.diagnosis
+        assert "- line 40: 'use your judgement' -> 'answer HOLD'" in candidate.diagnosis
         sha = optimizer.apply(proposal)
 
         repo = PromptRepo(load_workspace(engine_ws))
         assert repo.read("MarketAnalyst").text == text and repo.read("MarketAnalyst").sha == sha
+        [version] = [v for v in repo.log("MarketAnalyst") if v.sha == sha]
+        assert version.trailers["Promptloop-Offline-Evidence"] == (
+            f"1 of 3 rule(s) kept; 104 before, 35 after the cut {CUT.isoformat()}")
         repo.close()
         again = optimizer.propose("MarketAnalyst", days=30, until=UNTIL)
         assert again.best is None and again.candidates[0].text is None  # nothing to add twice
@@ -273,36 +346,142 @@ def test_heuristic_engine_applies_the_evidence(engine_ws: Path, database_url: st
         tracker.close()
 
 
+def test_evidence_stops_at_the_cut_and_the_check_starts_after_it(
+        engine_ws: Path, database_url: str) -> None:
+    from optimizer.proposal import HoldOut, Proposal
+
+    tracker = DecisionTracker(database_url)
+    plant(tracker)
+    optimizer = AgentPromptOptimizer(load_workspace(engine_ws), tracker=tracker)
+    try:
+        proposal = Proposal(run_id="r", agent="MarketAnalyst", engine="heuristic", model=None,
+                            days=30, started=UNTIL)
+        evidence = optimizer._evidence(proposal, UNTIL)
+        assert evidence.cut == CUT
+        assert evidence.block is not None and evidence.evidence_calls == 104
+        assert len(evidence.held_out) == 35 and len(evidence.cases) > 12
+        # a replay gate's hold-out moves the cut: here before every planted call
+        proposal.holdout = HoldOut(UNTIL - timedelta(days=31), [], [])
+        evidence = optimizer._evidence(proposal, UNTIL)
+        assert evidence.evidence_calls == 0 and evidence.cases == []
+        assert len(evidence.held_out) == 139
+    finally:
+        optimizer.close()
+        tracker.close()
+
+
+# -- no evidence: wording only ------------------------------------------------------------------
+
+VAGUE_TRADER = """You are MarketAnalyst. Answer BUY, SELL or HOLD with a confidence.
+
+## Rules
+You should try to buy when RSI is below 30. Please note that you need to sell when RSI is
+above 70.
+You may answer SELL when MACD is very negative.
+If the signals seem mixed, use your judgement.
+Usually keep the confidence below 0.8.
+
+## Output
+Reply with JSON: {"action": "BUY" | "SELL" | "HOLD", "confidence": 0.0-1.0}.
+"""
+# Words that carry no instruction: deleting them leaves what the agent is told to decide.
+NO_INSTRUCTION = {"you", "should", "try", "to", "please", "note", "that", "need", "basically"}
+DECIDING = re.compile(r"\b(?:BUY|SELL|HOLD)\b|\d+(?:\.\d+)?|\b(?:if|when|unless|otherwise|not|"
+                      r"never|always|only|above|below|may|usually|very|judgement)\b",
+                      re.IGNORECASE)
+
+
+def assert_same_decisions(old: str, new: str) -> None:
+    """What the agent is told to decide is the same: no word added, only words that carry no
+    instruction removed, and every action, number and condition word kept."""
+    old_words, new_words = Counter(old.lower().split()), Counter(new.lower().split())
+    assert not new_words - old_words, new_words - old_words
+    assert set(old_words - new_words) <= NO_INSTRUCTION, old_words - new_words
+    assert Counter(m.lower() for m in DECIDING.findall(old)) == Counter(
+        m.lower() for m in DECIDING.findall(new))
+
+
+def commit_prompt(root: Path, agent: str, text: str) -> None:
+    (root / "prompts" / f"{agent}.md").write_text(text, encoding="utf-8")
+    subprocess.run(["git", "-C", str(root), "commit", "-qam", f"{agent}: vague"], check=True)
+
+
 def test_heuristic_engine_without_evidence_only_rewords(engine_ws: Path, database_url: str
                                                         ) -> None:
+    commit_prompt(engine_ws, "MarketAnalyst", VAGUE_TRADER)
     tracker = DecisionTracker(database_url)
     optimizer = AgentPromptOptimizer(load_workspace(engine_ws), tracker=tracker)
     try:
         proposal = optimizer.propose("MarketAnalyst", days=30, until=UNTIL)
         [candidate] = proposal.candidates
         assert candidate.passed
-        assert candidate.diagnosis.startswith("Heuristic rewrite of the prompt's wording\n")
-        assert "track record" not in (candidate.text or "")
+        text = candidate.text or ""
+        assert text != VAGUE_TRADER
+        assert_same_decisions(VAGUE_TRADER, text)
+        assert "Buy when RSI is below 30. Sell when RSI is\nabove 70." in text
+        assert candidate.diagnosis.startswith("Reword the prompt: wording only, nothing that "
+                                              "changes what the agent decides\n")
+        assert "No evidence: 0 call(s) with an outcome before" in candidate.diagnosis
+        gate = candidate.gate("offline-evidence")
+        assert gate is not None and gate.passed
+        assert gate.detail.endswith("0 call(s) with an outcome before it (the evidence), 0 "
+                                    "after it (held out); no rule from the track record (no "
+                                    "evidence), wording edits only")
+        assert gate.data["proposed"] == [
+            "line 6: delete 'You may'", "line 6: delete 'very'",
+            "line 7: 'use your judgement' -> 'answer HOLD'", "line 8: delete 'Usually'",
+            "add a default rule: 'If no rule above applies, answer HOLD.'"]
     finally:
         optimizer.close()
         tracker.close()
 
 
-def test_evidence_stops_where_the_held_out_cases_begin(engine_ws: Path, database_url: str
-                                                       ) -> None:
-    from optimizer.proposal import HoldOut, Proposal
+def test_assert_same_decisions_catches_a_behaviour_change() -> None:
+    with pytest.raises(AssertionError):
+        assert_same_decisions("If mixed, use your judgement.", "If mixed, answer HOLD.")
+    with pytest.raises(AssertionError):
+        assert_same_decisions("You may answer SELL.", "Answer SELL.")
 
-    tracker = DecisionTracker(database_url)
-    plant(tracker)  # every planted call is from the last 20 days before UNTIL
-    optimizer = AgentPromptOptimizer(load_workspace(engine_ws), tracker=tracker)
-    try:
-        proposal = Proposal(run_id="r", agent="MarketAnalyst", engine="heuristic", model=None,
-                            days=30, started=UNTIL)
-        block, cases = optimizer._evidence(proposal, UNTIL)
-        assert block is not None and block["with_outcome"] == 64 and len(cases) > 12
-        proposal.holdout = HoldOut(UNTIL - timedelta(days=21), [], [])
-        block, cases = optimizer._evidence(proposal, UNTIL)
-        assert block is not None and block["with_outcome"] == 0 and cases == []
-    finally:
-        optimizer.close()
-        tracker.close()
+
+def test_auto_apply_on_a_fresh_workspace_changes_no_decision(run_cli, tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    assert run_cli("init", str(root)).returncode == 0
+    commits = _git(root, "rev-list", "--count", "HEAD")
+    for agent in ("MarketAnalyst", "RiskManager", "TradingAdvisor"):
+        before = (root / "prompts" / f"{agent}.md").read_text(encoding="utf-8")
+        result = run_cli("optimize", "--agent", agent, "--auto-apply", "--json", cwd=root)
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["engine"] == "heuristic" and data["applied"] is False
+        [gate] = data["gates"]
+        assert gate["name"] == "offline-evidence" and gate["data"]["proposed"]
+        assert (root / "prompts" / f"{agent}.md").read_text(encoding="utf-8") == before
+    assert _git(root, "rev-list", "--count", "HEAD") == commits  # the examples: nothing to do
+
+    commit_prompt(root, "MarketAnalyst", VAGUE_TRADER)
+    result = run_cli("optimize", "--agent", "MarketAnalyst", "--auto-apply", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["applied"] is True
+    assert_same_decisions(VAGUE_TRADER, (root / "prompts" / "MarketAnalyst.md").read_text(
+        encoding="utf-8"))
+    assert "Promptloop-Offline-Evidence: 0 of 0 rule(s) kept; 0 before, 0 after the cut" in (
+        _git(root, "log", "-1", "--format=%B"))
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_the_critique_of_a_long_prompt_lists_at_most_twenty_lines_per_list() -> None:
+    from optimizer.evidence_check import Evidence, evidence_gate, heuristic_diagnosis
+
+    evidence = Evidence(CUT, None, [], [])
+    proposed = [f"line {n}: delete 'usually'" for n in range(1, 51)]
+    left = [f"line {n}: Split it." for n in range(1, 23)]
+    diagnosis = heuristic_diagnosis(False, [], proposed, left, evidence)
+    lines = diagnosis.splitlines()
+    assert "- line 20: delete 'usually'" in lines and "- line 21: delete 'usually'" not in lines
+    assert "- ... and 30 more" in lines and "- ... and 2 more" in lines
+    gate = evidence_gate(evidence, [], proposed, "a", "a")
+    assert len(gate.data["proposed"]) == 20 and gate.data["proposed_count"] == 50

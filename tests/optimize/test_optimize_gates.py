@@ -1,6 +1,10 @@
-"""The static gates: placeholders, size, analyzer scores; and their settings."""
+"""The static gates: placeholders, slots, size, analyzer scores (a tolerance); and their
+settings. The change and taint gates have their own test files."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +22,7 @@ PROMPT = (
     "You are MarketAnalyst for {symbol}.\nUse {{ indicators }} and {price}.\n"
     'Answer as JSON: {"action": "BUY"}.\n' + "Explain your reasoning briefly.\n" * 20
 )
+EXAMPLE = Path(__file__).parents[2] / "prompt_repo" / "examples" / "MarketAnalyst.md"
 BEFORE = {"specificity": 50.0, "clarity": 60.0, "ambiguity": 30.0, "overall": 60.0}
 
 
@@ -59,17 +64,48 @@ def test_score_gate_tolerance_and_overall() -> None:
     assert not result.passed
     assert result.detail == "worse beyond 2 points: ambiguity 30.0 -> 35.0"
     flat = score_gate(BEFORE, dict(BEFORE), 2.0)
-    assert not flat.passed and flat.detail == "overall not better (60.0 -> 60.0)"
+    assert not flat.passed
+    assert flat.detail == "overall not better (60.0 -> 60.0) and no replay to judge the change"
+
+
+def test_with_replay_evidence_a_neutral_change_within_tolerance_passes() -> None:
+    neutral = {**BEFORE, "clarity": 57.3, "overall": 59.1}
+    result = score_gate(BEFORE, neutral, 5.0, replay_available=True)
+    assert result.passed and result.data["overall_must_improve"] is False
+    assert result.detail == ("overall 60.0 -> 59.1, each score within 5 points "
+                             "(the replay judges the behaviour)")
+    assert not score_gate(BEFORE, neutral, 5.0).passed  # no replay: the analyzer decides
+    drift = {**BEFORE, "clarity": 54.0, "overall": 58.0}
+    refused = score_gate(BEFORE, drift, 5.0, replay_available=True)
+    assert not refused.passed and refused.detail == "worse beyond 5 points: clarity 60.0 -> 54.0"
+
+
+def test_the_default_tolerance_lets_one_precise_domain_rule_into_a_long_prompt() -> None:
+    from optimizer.analyzer import analyze
+    from optimizer.loop import scores_of
+
+    current = EXAMPLE.read_text()
+    lines = current.splitlines()
+    rule = ("   On a short squeeze (price up more than 4 % in 2 candles with RSI above 80), "
+            "answer HOLD.")
+    candidate = "\n".join([*lines[:40], rule, *lines[40:]]) + "\n"
+    before, after = scores_of(analyze(current)), scores_of(analyze(candidate))
+    assert before["clarity"] - after["clarity"] <= GateSettings().tolerance  # 'squeeze': slang
+    results = static_gates(current, candidate, before, after, GateSettings(),
+                           replay_available=True)
+    assert all(g.passed for g in results), [g.to_dict() for g in results]
 
 
 def test_static_gates_order() -> None:
     after = {**BEFORE, "overall": 61.0}
     results = static_gates(PROMPT, PROMPT + "Rule.\n", BEFORE, after, GateSettings())
-    assert [g.name for g in results] == ["placeholders", "slots", "size", "scores"]
+    assert [g.name for g in results] == ["placeholders", "slots", "size", "scores", "change",
+                                         "taint"]
     assert all(g.passed for g in results)
     assert results[0].to_dict() == {"name": "placeholders", "passed": True,
                                     "detail": "3 placeholder(s) preserved",
                                     "data": {"lost": [], "added": []}}
+    json.dumps([g.to_dict() for g in results])
 
 
 def test_settings_from_the_optimize_table() -> None:

@@ -135,3 +135,30 @@ def test_demo_with_llm_runs_real_sessions(run_cli, tmp_path: Path, stub_llm) -> 
     assert len(agent_calls) == 12
     records = DecisionTracker(load_workspace(tmp_path / "llm").database_url).decisions()
     assert len(records) == 4 and all(r.session_id.startswith("backtest-") for r in records)
+
+
+def test_demo_is_offline_even_with_an_endpoint_in_the_environment(run_cli, tmp_path: Path,
+                                                                   stub_llm) -> None:
+    # A user with a local server has OPENAI_BASE_URL in the shell: the demo (no --llm) must
+    # not call it, whether it is up (the stub, which counts requests) or down (a dead port).
+    stub_llm.responder = lambda request: "NO CHANGE"
+    up = {"OPENAI_BASE_URL": stub_llm.url, "OPENAI_API_KEY": "sk-test"}
+    result = run_cli("demo", str(tmp_path / "up"), "--json", env=up)
+    assert result.returncode == 0, result.stderr
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    assert steps["optimize"]["data"]["engine"] == "heuristic"
+    assert steps["optimize"]["data"]["applied"] is True
+    assert stub_llm.requests == []
+
+    down = {"OPENAI_BASE_URL": f"http://127.0.0.1:{_dead_port()}/v1", "OPENAI_API_KEY": "sk-x"}
+    result = run_cli("demo", str(tmp_path / "down"), env=down, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "it passed every gate and was applied as commit" in result.stdout
+
+
+def _dead_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # bound then closed: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

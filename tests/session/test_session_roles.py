@@ -32,7 +32,7 @@ def make_client(url: str, **budget: int) -> LLMClient:
 def make_workspace(tmp_path: Path, url: str, raw: dict | None = None) -> Workspace:
     agents = {name: AgentConfig(name, f"prompts/{name}.md", None, 0.0)
               for name in ("MarketAnalyst", "RiskManager", "TradingAdvisor")}
-    return Workspace(root=tmp_path, prompts_dir="prompts", database_url="sqlite://",
+    return Workspace(root=tmp_path, database_url="sqlite://",
                      llm=LLMSettings(model="fake-model", base_url=url, api_key="sk-test"),
                      agents=agents, raw=raw or {})
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from tracker_support import count_rows
+
+PROMPTLOOP = str(Path(sys.executable).with_name("promptloop"))  # for bytes in and stdin closed
 
 LINE = ('{"session_id": "bot-7", "symbol": "BTCUSDT", "timestamp": "2026-03-02T09:00:00Z", '
         '"action": "BUY", "confidence": 0.8, "agent_outputs": [{"agent": "MarketAnalyst", '
@@ -192,3 +196,85 @@ def test_db_current_on_an_empty_database(run_cli, db) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "No tracker schema yet (newest revision: 0002); any command creates it.\n")
+
+
+# --- bad input: one line, exit 1, nothing written, the same on SQLite and PostgreSQL ------
+
+DEEP = '"context": ' + "[" * 100_000 + "]" * 100_000
+BAD_INPUT = [
+    (b'{"reasoning": "ok"}\n{"reasoning": "caf\xe9"}\n',  # Latin-1, not UTF-8
+     "line 2: not valid UTF-8 (byte 0xe9 at byte 19); nothing was recorded"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 1: not valid UTF-8 (byte 0x89 at byte 1); "
+     "nothing was recorded"),
+    (_line(8) + "\n" + _line(9)[:-1] + ', "reasoning": "up \\ud800"}',
+     "line 2: reasoning: contains a lone surrogate (\\ud800) at character 3, which is not "
+     "valid Unicode"),
+    (_line(8) + "\n" + _line(9)[:-1] + ", " + DEEP + "}",
+     "line 2: nested deeper than 32 levels; nothing was recorded"),
+    ("\n".join([_line(9), _line(10, agent_outputs=[{"agent": "MarketAnalyst", "action": "BUY",
+                                                    "confidence": 0.9,
+                                                    "prompt_tokens": 10**30}])]),
+     "line 2: agent_outputs[0]: prompt_tokens: 1000000000000000000000000000000 is larger than "
+     "the largest count stored, 2147483647"),
+    ("\n".join([_line(9), _line(10), _line(11)[:-1] + ', "context": {"indicators": '
+                                                      '{"rsi": NaN}}}']),
+     "line 3: context.indicators.rsi: NaN is not a finite number"),
+    ("\n".join([_line(7), _line(8), _line(9)[:-1] + ', "reasoning": "up\\u0000down"}']),
+     "line 3: reasoning: contains a NUL character (\\u0000) at character 2"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_INPUT,
+                         ids=["utf8", "binary", "surrogate", "deep", "huge-int", "nan", "nul"])
+def test_bad_record_input_is_one_line_and_writes_nothing(db, database_url, data, message) -> None:
+    data = data if isinstance(data, bytes) else data.encode()
+    result = subprocess.run([PROMPTLOOP, "record", *db], input=data, capture_output=True,
+                            timeout=120)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode() == f"Error: {message}\n"
+    _assert_empty(database_url)
+
+
+def test_record_with_stdin_closed_is_one_line(db) -> None:
+    result = subprocess.run(["sh", "-c", '"$0" "$@" <&-', PROMPTLOOP, "record", *db],
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == ("Error: no input: stdin is closed; name a file or pipe the "
+                             "records in\n")
+    outcome = subprocess.run(["sh", "-c", '"$0" "$@" <&-', PROMPTLOOP, "outcome", "1",
+                              "--value", "0.1", *db], capture_output=True, text=True, timeout=120)
+    assert (outcome.returncode, outcome.stderr) == (1, "Error: no decision with id 1\n")
+
+
+def test_unstorable_outcome_is_one_line_and_writes_nothing(run_cli, db, database_url) -> None:
+    run_cli("record", *db, input=_line(9))
+    details = run_cli("outcome", "1", "--value", "0.1", "--details", '{"fill": [1, NaN]}', *db)
+    assert (details.returncode, details.stdout) == (1, "")
+    assert details.stderr == "Error: outcome: details.fill[1]: NaN is not a finite number\n"
+    value = run_cli("outcome", "1", "--value", "inf", *db)
+    assert value.stderr == "Error: outcome: outcome_value: Infinity is not a finite number\n"
+    huge = run_cli("outcome", "9" * 30, "--value", "0.1", *db)
+    assert (huge.returncode, huge.stderr) == (1, f"Error: no decision with id {'9' * 30}\n")
+    tracker = _tracker(database_url)
+    try:
+        assert count_rows(tracker.engine, "outcomes") == 0
+    finally:
+        tracker.close()
+
+
+def _assert_empty(url: str) -> None:
+    tracker = _tracker(url)
+    try:
+        assert count_rows(tracker.engine, "decisions") == 0
+        assert count_rows(tracker.engine, "agent_outputs") == 0
+    finally:
+        tracker.close()
+
+
+def test_sqlite_url_in_a_missing_folder_is_refused_naming_it(run_cli, tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent" / "dir"
+    result = run_cli("record", "--database-url", f"sqlite:///{missing}/x.db", input=_line(9))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"Error: cannot open sqlite:///{missing}/x.db: the folder "
+                             f"{missing} does not exist; create it first or fix the path\n")
+    assert not (tmp_path / "nonexistent").exists()

@@ -47,8 +47,8 @@ def test_opening_again_changes_nothing(database_url: str) -> None:
         engine.dispose()
 
 
-def test_sqlite_settings_and_parent_folder(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "er" / "tracker.db"
+def test_sqlite_settings_and_state_folder(tmp_path: Path) -> None:
+    path = tmp_path / ".promptloop" / "tracker.db"  # a workspace's state folder is made
     engine = connect(f"sqlite:///{path}")
     try:
         assert path.is_file()

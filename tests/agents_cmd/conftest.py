@@ -1,0 +1,52 @@
+"""Fixtures of the ``agents add`` / ``agents remove`` tests: real git repositories.
+
+- an autouse git identity, so that commits work on a machine without one;
+- ``git``: run git in a folder and get its stdout;
+- ``snapshot``: every byte of a folder (working tree and .git), to prove a refusal changed
+  nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Git = Callable[..., str]
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
+
+
+@pytest.fixture
+def git() -> Git:
+    def run(cwd: Path, *args: str, check: bool = True) -> str:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
+        return proc.stdout
+
+    return run
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Path], dict[str, str]]:
+    def take(root: Path) -> dict[str, str]:
+        state = {}
+        for folder, _, files in os.walk(root):
+            for name in files:
+                path = Path(folder, name)
+                if name == "promptloop.lock":
+                    continue  # created empty by the first locker, never written
+                state[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return state
+
+    return take
