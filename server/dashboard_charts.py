@@ -9,6 +9,7 @@ its container by CSS, so it reads at 1280 px and on a phone alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -45,6 +46,8 @@ def reliability(bins: list[dict[str, Any]]) -> str | None:
 
     body = [f'<line x1="{x(0):.1f}" y1="{_y(0):.1f}" x2="{x(1):.1f}" y2="{_y(1):.1f}" '
             'stroke="#999" stroke-dasharray="4 3"/>']
+    body += [f'<text x="{x(v):.1f}" y="{_y(0) + 13:.1f}" text-anchor="middle">{v:g}</text>'
+             for v in (0, 0.5, 1)]
     for b in used:
         left, right = x(float(b["lo"])) + 1, x(float(b["hi"])) - 1
         top = _y(float(b["accuracy"]))
@@ -75,13 +78,26 @@ def accuracy_over_time(points: list[dict[str, Any]],
              f'{100 * float(p["accuracy"]):.0f}% of {p.get("with_outcome", 0)}</title></circle>'
              for i, p in enumerate(used)]
     periods = [str(p["period"]) for p in used]
-    for period, name in markers or []:
-        index = next((i for i, p in enumerate(periods) if p >= period), None)
-        if index is None:
-            continue
-        body.append(f'<line class="marker" x1="{x(index):.1f}" x2="{x(index):.1f}" '
-                    f'y1="{TOP}" y2="{_y(0):.1f}" stroke="#b06000" stroke-dasharray="3 3"/>'
-                    f'<text x="{x(index) + 3:.1f}" y="{TOP + 10}" fill="#b06000">'
-                    f'{escape(name)}</text>')
+    body += _markers(markers or [], periods, x)
     span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else periods[0]
     return _frame("Accuracy over time", span, body)
+
+
+def _markers(markers: list[tuple[str, str]], periods: list[str],
+             x: Callable[[int], float]) -> list[str]:
+    """One dashed line per period where versions or labels took effect, named together
+    (several on one day share a line), its text kept inside the chart."""
+    names: dict[int, list[str]] = {}
+    for period, name in markers:
+        index = next((i for i, p in enumerate(periods) if p >= period), None)
+        if index is not None and name not in names.setdefault(index, []):
+            names[index].append(name)
+    body = []
+    for index, listed in sorted(names.items()):
+        at = x(index)
+        anchor, shift = ("end", -3) if at > W / 2 else ("start", 3)
+        body.append(f'<line class="marker" x1="{at:.1f}" x2="{at:.1f}" y1="{TOP}" '
+                    f'y2="{_y(0):.1f}" stroke="#b06000" stroke-dasharray="3 3"/>'
+                    f'<text x="{at + shift:.1f}" y="{TOP + 10}" fill="#b06000" '
+                    f'text-anchor="{anchor}">{escape(", ".join(listed))}</text>')
+    return body
