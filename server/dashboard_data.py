@@ -116,8 +116,20 @@ def prompt_view(context: ServerContext, name: str, a: str | None, b: str | None
                         for key, value in v.trailers.items() if "Scores" in key}}
             for v in versions]
     label_names = sorted({entry.label for entry in entries} | {"production", "candidate"})
-    return {"rows": rows, "label_names": label_names, "a": a, "b": b,
+    shadow = _shadow(context, name) if any(e.label == "candidate" for e in entries) else None
+    return {"rows": rows, "label_names": label_names, "a": a, "b": b, "shadow": shadow,
             "diff_lines": _diff_lines(diff), "diff_error": diff_error}
+
+
+def _shadow(context: ServerContext, name: str) -> str:
+    """Production against the candidate on the decisions both answered (live shadow)."""
+    from agents.release import compare_live, describe
+
+    try:
+        return describe(compare_live(context.workspace, context.tracker.engine, name,
+                                     **_case_settings(context)))
+    except (AgentError, PromptRepoError, TrackerError) as exc:
+        return f"no comparison: {exc}"
 
 
 def _diff_lines(diff: str) -> list[tuple[str, str]]:

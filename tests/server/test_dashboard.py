@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from server_support import decision
 
+from prompt_repo import PromptRepo
+from prompt_repo.config import load_workspace
 from tracker.keys import KeyStore
 
 EVIL = "<script>alert('x')</script>"
@@ -87,6 +89,11 @@ def test_diff_between_two_chosen_versions(client: TestClient, workspace: Path) -
     assert page.status_code == 200
     added = '<span class="add">+A new rule: never trade &lt;b&gt;blind&lt;/b&gt;.</span>'
     assert added in page.text
+    assert 'id="shadow"' not in page.text  # no candidate: nothing to compare
+    with PromptRepo(load_workspace(workspace)) as repo:
+        repo.labels().set("MarketAnalyst", "candidate", "v1")
+    shadow = client.get("/agents/MarketAnalyst/prompt").text
+    assert "candidate" in shadow and "on 0 paired decisions" in shadow
     same = client.get("/agents/MarketAnalyst/prompt", params={"a": "v2", "b": "v2"})
     assert "no difference" in same.text
     bad = client.get("/agents/MarketAnalyst/prompt", params={"a": "v9", "b": "v2"})
@@ -166,8 +173,5 @@ def _login(client: TestClient, token: str, secret: str) -> None:
 
 
 def _commit_new_version(workspace: Path, agent: str, text: str) -> None:
-    from prompt_repo import PromptRepo
-    from prompt_repo.config import load_workspace
-
     with PromptRepo(load_workspace(workspace)) as repo:
         repo.apply(agent, text, f"edit({agent}): a new version")
