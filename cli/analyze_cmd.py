@@ -80,7 +80,8 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
     with open_tracker(ctx, database_url) as tracker:
         report = analyze_performance(
             tracker.engine, _split_agents(agents + more_agents), days, until=_until(until),
-            store_metrics=not no_store, version_names=_version_namer(ctx), **settings,
+            store_metrics=not no_store, version_names=_version_namer(ctx),
+            known_agents=_configured_agents(ctx), **settings,
         )
     if html_path is not None:
         from cli.html_report import render_html
@@ -109,6 +110,14 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
                                 None),
     }
     return {key: value for key, value in chosen.items() if value is not None}
+
+
+def _configured_agents(ctx: click.Context) -> list[str]:
+    """The workspace's agents; none outside a workspace (a --database-url run)."""
+    try:
+        return list(workspace(ctx).agents)
+    except PromptRepoError:
+        return []
 
 
 def _version_namer(ctx: click.Context) -> Any:

@@ -2,7 +2,8 @@
 
 TrackerError
 ├── ValidationError   a decision, outcome or metric was refused; nothing was written
-│   └── UnknownDecisionError   an outcome names a decision id that does not exist
+│   ├── UnknownDecisionError   an outcome names a decision id that does not exist
+│   └── UnknownAgentError      an analysis names an agent neither configured nor recorded
 ├── DatabaseError     the database cannot be opened, or a statement failed
 └── SchemaError       the database's schema is unknown, newer than this code, or foreign
 
@@ -20,6 +21,10 @@ class ValidationError(TrackerError):
 
 class UnknownDecisionError(ValidationError):
     """An outcome or lookup named a decision id that is not in the database."""
+
+
+class UnknownAgentError(ValidationError):
+    """An analysis named an agent that is neither configured nor has recorded calls."""
 
 
 class DatabaseError(TrackerError):

@@ -148,3 +148,24 @@ def test_workspace_settings_and_version_names(run_cli, workspace: Path) -> None:
     block = report["agents"][agent]
     assert block["accuracy"] == 1.0  # |1.5%| is inside the 2% band: the HOLD was right
     assert block["by_prompt_version"][sha]["version"] == "v1"
+
+
+def test_an_unknown_agent_is_refused_naming_the_known(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--agents",
+                     f"{AGENT},Nobody")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "Error: unknown agent Nobody: neither configured nor recorded "
+        "(known: MarketAnalyst, RiskManager, TradingAdvisor)"
+    )
+
+
+def test_a_configured_agent_without_calls_is_reported(run_cli, workspace: Path) -> None:
+    from prompt_repo import load_workspace
+
+    agent = next(iter(load_workspace(workspace).agents))
+    result = run_cli("analyze", "--until", UNTIL_ARG, "--json", "--no-store", agent,
+                     cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["agents"][agent]["decisions"] == 0

@@ -20,7 +20,7 @@ critic prompt.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +33,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
 from tracker.analysis.labels import label_blocks
 from tracker.db import read_transaction
-from tracker.errors import ValidationError
+from tracker.errors import UnknownAgentError, ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
 OVERALL = "overall"
@@ -58,12 +58,18 @@ def analyze_performance(
     window_hours: float = CONTRADICTION_WINDOW_HOURS,
     max_checked: int = MAX_CHECKED,
     max_listed: int = MAX_LISTED,
+    known_agents: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Analyze the ``days`` before ``until`` (default: now) for ``agents`` (None: every agent
-    with calls in the window) and for the team's final decisions."""
+    with calls in the window) and for the team's final decisions.
+
+    A named agent must be in ``known_agents`` (the workspace's configured agents) or have
+    recorded calls at any time; any other name is refused (:class:`UnknownAgentError`)."""
     window = _window(days, until)
     if band < 0 or window_hours <= 0 or max_checked < 0 or max_listed < 0:
         raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
+    if agents is not None:
+        _refuse_unknown(engine, agents, known_agents)
     weekly = days > WEEKLY_AFTER_DAYS
     common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
                                   weekly=weekly)
@@ -171,6 +177,21 @@ class _CellsJob:
 def _shareable(engine: Engine) -> bool:
     """Whether a second connection sees the same database (not so for SQLite in memory)."""
     return not isinstance(engine.pool, (SingletonThreadPool, StaticPool))
+
+
+def _refuse_unknown(engine: Engine, agents: list[str], configured: Iterable[str]) -> None:
+    known = list(dict.fromkeys(configured))
+    if all(name in known for name in agents):
+        return
+    with read_transaction(engine) as conn:
+        recorded = conn.execute(sa.select(sql.OUTPUTS.c.agent).distinct()).scalars()
+        known += sorted(set(recorded) - set(known))
+    unknown = [name for name in agents if name not in known]
+    if unknown:
+        raise UnknownAgentError(
+            f"unknown agent{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: neither "
+            f"configured nor recorded (known: {', '.join(known) or 'none'})"
+        )
 
 
 def _agents_in(conn: Connection, window: sql.Window) -> list[str]:
