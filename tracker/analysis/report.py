@@ -58,17 +58,18 @@ def analyze_performance(
     window_hours: float = CONTRADICTION_WINDOW_HOURS,
     max_checked: int = MAX_CHECKED,
     max_listed: int = MAX_LISTED,
-    known_agents: Iterable[str] = (),
+    known_agents: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Analyze the ``days`` before ``until`` (default: now) for ``agents`` (None: every agent
     with calls in the window) and for the team's final decisions.
 
-    A named agent must be in ``known_agents`` (the workspace's configured agents) or have
-    recorded calls at any time; any other name is refused (:class:`UnknownAgentError`)."""
+    Given ``known_agents`` (the workspace's configured agents), a named agent must be one of
+    them or have recorded calls at any time; any other name is refused
+    (:class:`UnknownAgentError`). Without it every name gets a block, empty if need be."""
     window = _window(days, until)
     if band < 0 or window_hours <= 0 or max_checked < 0 or max_listed < 0:
         raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
-    if agents is not None:
+    if agents is not None and known_agents is not None:
         _refuse_unknown(engine, agents, known_agents)
     weekly = days > WEEKLY_AFTER_DAYS
     common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
