@@ -19,7 +19,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from cli.tracker_cmds import JSON_HELP, database_url_option, open_tracker
 from prompt_repo.errors import PromptRepoError, WorkspaceNotFound
 
@@ -182,7 +182,7 @@ def _summary(report: dict[str, Any]) -> Table:
             _num(cal["ece"]), _gap(cal["gap"]), str(sum(block["inconsistency_counts"].values())),
             *((str(block["errors"]),) if errors else ()),
         )
-    return table
+    return whole_headers(table)
 
 
 def _table(title: str, caption: str | None = None) -> Table:
@@ -225,7 +225,7 @@ def _conditions(block: dict[str, Any]) -> Table:
         table.add_row(escape(condition), str(part["decisions"]), str(part["with_outcome"]),
                       _pct(part["accuracy"]), str(mix["BUY"]), str(mix["SELL"]),
                       str(mix["HOLD"]))
-    return table
+    return whole_headers(table)
 
 
 def _versions(block: dict[str, Any]) -> Table:
@@ -241,7 +241,7 @@ def _versions(block: dict[str, Any]) -> Table:
             f"{part['first_seen']}..{part['last_seen'][5:]}")
         table.add_row(escape(name), str(part["decisions"]), str(part["with_outcome"]),
                       _pct(part["accuracy"]), interval, _num(part["brier"]), used)
-    return table
+    return whole_headers(table)
 
 
 def _labels(rows: list[dict[str, Any]]) -> Table:
@@ -256,7 +256,7 @@ def _labels(rows: list[dict[str, Any]]) -> Table:
         table.add_row(label, escape(str(row["version"])), str(row["decisions"]),
                       str(row["with_outcome"]), _pct(row["accuracy"]), interval,
                       _num(row["brier"]))
-    return table
+    return whole_headers(table)
 
 
 def _reliability(cal: dict[str, Any]) -> Table:
@@ -268,7 +268,7 @@ def _reliability(cal: dict[str, Any]) -> Table:
     for row in cal["bins"]:
         table.add_row(f"{row['lo']:.1f}–{row['hi']:.1f}", str(row["count"]),
                       _num(row["mean_confidence"], 2), _pct(row["accuracy"]), _bar(row))
-    return table
+    return whole_headers(table)
 
 
 def _bar(row: dict[str, Any]) -> str:

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich import box
 from rich.table import Table
 
-from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from prompt_repo.errors import WorkspaceNotFound
 
 if TYPE_CHECKING:
@@ -178,13 +179,19 @@ def decisions(ctx: click.Context, agent: str | None, symbol: str | None, days: f
     stdout.print(_decision_table(found))
 
 
+NARROW = 100  # terminal columns under which the decisions table packs itself
+
+
 def _decision_table(found: list[DecisionRecord]) -> Table:
     table = Table("id", "time (UTC)", "symbol", "action", "conf.", "condition", "agents",
-                  "outcomes")
-    for index in range(4):
+                  "outcomes", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
+    for index in (0, 2, 3, 4):
         table.columns[index].no_wrap = True
-    for column in table.columns[5:]:
-        column.overflow = "fold"  # narrow terminals: wrap, never hide behind an ellipsis
+    if stdout.width < NARROW:  # 80 columns or a pipe: the date over the time, names whole
+        table.columns[1].width = len("2026-01-01")
+        names = [f"{o['agent']}:" for record in found for o in (record.outputs or [])]
+        table.columns[6].min_width = min(15, max(map(len, names), default=0))
+        table.columns[7].max_width = len("return_24h:")
     for record in found:
         agents = "\n".join(
             f"{o['agent']}: " + (f"{o['action']} {o['confidence']:.2f}" if o["action"]
@@ -192,13 +199,13 @@ def _decision_table(found: list[DecisionRecord]) -> Table:
             for o in (record.outputs or [])
         )
         outcomes_text = "\n".join(
-            f"{kind}={item['value']:+.4f}" for kind, item in record.outcomes.items()
+            f"{kind}: {item['value']:+.4f}" for kind, item in record.outcomes.items()
         )
         table.add_row(str(record.id), f"{record.timestamp:%Y-%m-%d %H:%M}",
                       escape(record.symbol), record.action, f"{record.confidence:.2f}",
                       escape(record.market_condition or "-"), escape(agents or "-"),
                       escape(outcomes_text or "-"))
-    return table
+    return whole_headers(table)
 
 
 @click.group()

@@ -169,3 +169,15 @@ def test_a_configured_agent_without_calls_is_reported(run_cli, workspace: Path) 
                      cwd=workspace)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["agents"][agent]["decisions"] == 0
+
+
+def test_at_80_columns_no_header_is_cut(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--no-store",
+                     env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    words = set(result.stdout.split())
+    for header in ("calls", "outc.", "acc.", "ret.", "Brier", "ECE", "gap", "inc.",
+                   "condition", "with", "outcome", "accuracy", "BUY", "SELL", "HOLD",
+                   "version", "95%", "interval", "used", "confidence", "mean", "conf.", "vs"):
+        assert header in words, header
+    assert "…" not in result.stdout

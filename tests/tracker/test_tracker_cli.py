@@ -125,8 +125,20 @@ def test_decisions_listing_and_json(run_cli, db) -> None:
     table = run_cli("decisions", *db, env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
     for text in ("2026-03-02 11:00", "ETHUSDT", "RiskManager: error", "MarketAnalyst: BUY 0.90",
-                 "return_24h=+0.0200"):
+                 "return_24h: +0.0200"):
         assert text in table.stdout
+
+
+def test_decisions_at_80_columns_fit_with_whole_headers(run_cli, db) -> None:
+    run_cli("record", *db, input="\n".join([_line(9), _line(10)]))
+    run_cli("outcome", "1", "--value", "0.02", *db)
+    table = run_cli("decisions", *db, env={"COLUMNS": "80"})
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["id", "time", "(UTC)", "symbol", "action", "conf.",
+                                "condition", "agents", "outcomes"]
+    assert max(map(len, lines)) <= 80
+    assert "MarketAnalyst:" in table.stdout.split()  # an agent's name is not cut either
 
 
 def test_decisions_days_window(run_cli, db) -> None:
