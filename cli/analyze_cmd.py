@@ -11,7 +11,7 @@ is one. Text from the database (agent names, conditions, reasoning quotes) is es
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,9 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
             store_metrics=not no_store, version_names=_version_namer(ctx),
             known_agents=_configured_agents(ctx), **settings,
         )
+        hint = None if report["overall"]["decisions"] else _older_data_hint(tracker, report)
+    if hint:
+        stderr.print(hint)
     if html_path is not None:
         from cli.html_report import render_html
 
@@ -110,6 +113,18 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
                                 None),
     }
     return {key: value for key, value in chosen.items() if value is not None}
+
+
+def _older_data_hint(tracker: Any, report: dict[str, Any]) -> str | None:
+    """An empty window over older data (the bundled 2019 sample): say which --until sees it."""
+    start = datetime.fromisoformat(report["window"]["start"])
+    older = tracker.decisions(until=start, limit=1)
+    if not older:
+        return None
+    newest = older[0].timestamp
+    day_after = (newest + timedelta(days=1)).date().isoformat()
+    return (f"Note: no decisions in this window; the newest is from "
+            f"{newest:%Y-%m-%d %H:%M} UTC: try --until {day_after}")
 
 
 def _configured_agents(ctx: click.Context) -> list[str]:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -123,12 +124,13 @@ def outcomes() -> None:
                    "is return_<horizon>.")
 @click.option("--band", type=float, default=None,
               help="HOLD band for the correctness judgement (default 0.005).")
-@click.option("--prices", "prices_path", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="OHLCV CSV file (timestamp,open,high,low,close,volume).")
+@click.option("--prices", "prices_path", required=True, metavar="FILE|sample",
+              help="OHLCV CSV file (timestamp,open,high,low,close,volume), or 'sample': the "
+                   "bundled hourly BTC-USD candles of 2019-04-01..2019-09-30 "
+                   "(agents/data/BTCUSD_coinbase_1h.csv), read as BTCUSDT.")
 @click.option("--symbol", default=None,
               help="Resolve only this symbol (and read the CSV as this symbol's prices; "
-                   "without it the CSV answers for every symbol).")
+                   "without it the CSV answers for every symbol, the sample for BTCUSDT).")
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
@@ -143,7 +145,8 @@ def resolve(ctx: click.Context, horizon: str, band: float | None, prices_path: s
     from tracker.resolve import resolve_outcomes
     from tracker.rules import DEFAULT_BAND
 
-    source = CsvPriceSource(prices_path, symbol)
+    path, symbol = _price_file(prices_path, symbol)
+    source = CsvPriceSource(path, symbol)
     with open_tracker(ctx, database_url) as tracker:
         report = resolve_outcomes(tracker, source, horizon, DEFAULT_BAND if band is None
                                   else band, symbol)
@@ -152,6 +155,20 @@ def resolve(ctx: click.Context, horizon: str, band: float | None, prices_path: s
         return
     stdout.print(f"Resolved {report.resolved} of {report.examined} decisions without "
                  f"{report.outcome_type}; {report.pending} still pending (no price yet).")
+
+
+def _price_file(value: str, symbol: str | None) -> tuple[str, str | None]:
+    """The CSV to read and the symbol it answers for; 'sample' is the bundled BTCUSDT file."""
+    if value == "sample":
+        from agents.market import sample_data_path
+
+        return str(sample_data_path(symbol or "BTCUSDT")), symbol or "BTCUSDT"
+    if not Path(value).is_file():
+        raise click.BadParameter(
+            f"no such file: {value!r} (the bundled sample is --prices sample)",
+            param_hint="'--prices'",
+        )
+    return value, symbol
 
 
 @click.command()

@@ -181,3 +181,13 @@ def test_at_80_columns_no_header_is_cut(run_cli, db) -> None:
                    "version", "95%", "interval", "used", "confidence", "mean", "conf.", "vs"):
         assert header in words, header
     assert "…" not in result.stdout
+
+
+def test_an_empty_window_over_older_data_hints_until(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--no-store", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["overall"]["decisions"] == 0
+    assert result.stderr == ("Note: no decisions in this window; the newest is from "
+                             "2026-02-28 21:00 UTC: try --until 2026-03-01\n")
+    assert run_cli("analyze", "--database-url", db, "--no-store", "--json", "--until",
+                   UNTIL_ARG).stderr == ""

@@ -181,6 +181,26 @@ def test_bad_prices_file_is_one_line(run_cli, db, tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
 
 
+def test_prices_sample_resolves_from_the_bundled_candles(run_cli, db) -> None:
+    run_cli("record", *db, input=_line(9, timestamp="2019-06-01T10:30:00Z"))
+    result = run_cli("outcomes", "resolve", "--prices", "sample", *db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"outcome_type": "return_24h", "examined": 1,
+                                         "resolved": 1, "pending": 0}
+
+
+def test_a_missing_prices_file_names_the_sample(run_cli, db, tmp_path: Path) -> None:
+    result = run_cli("outcomes", "resolve", "--prices", str(tmp_path / "BTCUSDT-1h.csv"), *db)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--prices': no such file: '{tmp_path / 'BTCUSDT-1h.csv'}' "
+        "(the bundled sample is --prices sample)"
+    )
+    help_text = " ".join(run_cli("outcomes", "resolve", "--help").stdout.split())
+    assert "or 'sample': the bundled hourly BTC-USD candles of 2019-04-01..2019-09-30" in help_text
+    assert "(agents/data/BTCUSD_coinbase_1h.csv), read as BTCUSDT" in help_text
+
+
 def test_workspace_database_is_used_by_default(run_cli, workspace: Path) -> None:
     result = run_cli("-C", str(workspace), "record", input=_line(9))
     assert result.returncode == 0, result.stderr
