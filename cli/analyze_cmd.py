@@ -22,6 +22,7 @@ from rich.table import Table
 from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from cli.tracker_cmds import JSON_HELP, database_url_option, open_tracker
 from prompt_repo.errors import PromptRepoError, WorkspaceNotFound
+from tracker.wording import plural
 
 BAR_WIDTH = 20
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -319,7 +320,8 @@ def _render_findings(block: dict[str, Any]) -> None:
     if counts:
         summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
         stdout.print(f"[bold magenta]Inconsistencies[/] ({summary}; checked "
-                     f"{scope['checked']} of {scope['directional_calls']} BUY/SELL calls):")
+                     f"{scope['checked']} of {plural(scope['directional_calls'], 'BUY/SELL call')}"
+                     "):")
         for item in block["inconsistencies"][:10]:
             stdout.print(f"  [magenta]•[/] {escape(item['detail'])}")
     for text in block["suggestions"]:

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from prompt_repo.errors import WorkspaceNotFound
+from tracker.wording import plural
 
 if TYPE_CHECKING:
     from tracker.store import DecisionRecord, DecisionTracker
@@ -153,7 +154,7 @@ def resolve(ctx: click.Context, horizon: str, band: float | None, prices_path: s
     if as_json:
         print_json(report.to_dict())
         return
-    stdout.print(f"Resolved {report.resolved} of {report.examined} decisions without "
+    stdout.print(f"Resolved {report.resolved} of {plural(report.examined, 'decision')} without "
                  f"{report.outcome_type}; {report.pending} still pending (no price yet).")
 
 

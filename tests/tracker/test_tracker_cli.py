@@ -165,6 +165,9 @@ def test_outcomes_resolve_command(run_cli, db, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout == ("Resolved 1 of 2 decisions without return_24h; "
                             "1 still pending (no price yet).\n")
+    one = run_cli(*args)
+    assert one.stdout == ("Resolved 0 of 1 decision without return_24h; "
+                          "1 still pending (no price yet).\n")
     second = run_cli(*args, "--json")
     assert json.loads(second.stdout) == {"outcome_type": "return_24h", "examined": 1,
                                          "resolved": 0, "pending": 1}

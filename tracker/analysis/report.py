@@ -35,6 +35,7 @@ from tracker.analysis.labels import label_blocks
 from tracker.db import read_transaction
 from tracker.errors import UnknownAgentError, ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
+from tracker.wording import plural
 
 OVERALL = "overall"
 WEEKLY_AFTER_DAYS = 62  # longer windows are reported per week
@@ -302,7 +303,8 @@ def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days
 
     cal = block["calibration"]
     lines = [
-        f"{agent}, last {days} days: {block['decisions']} calls, {block['with_outcome']} with "
+        f"{agent}, last {days} days: {plural(block['decisions'], 'call')}, "
+        f"{block['with_outcome']} with "
         f"an outcome, accuracy {pct(block['accuracy'])} (team's final decisions: "
         f"{pct(team['accuracy'])}); Brier {cal['brier']}, ECE {cal['ece']}.",
         f"Calibration: {cal['verdict']}.",
@@ -310,7 +312,8 @@ def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days
     ]
     for condition, part in block["by_market_condition"].items():
         lines.append(
-            f"In {condition} markets: {part['decisions']} calls, accuracy {pct(part['accuracy'])} "
+            f"In {condition} markets: {plural(part['decisions'], 'call')}, accuracy "
+            f"{pct(part['accuracy'])} "
             f"(n={part['with_outcome']})."
         )
     counts = {k: n for k, n in block["inconsistency_counts"].items() if n}
