@@ -15,9 +15,7 @@ never live ORM objects, so callers cannot write by accident.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -119,15 +117,13 @@ class DecisionTracker:
 
     def track_decisions(self, decisions: Iterable[Mapping[str, Any]]) -> list[int]:
         """Record many decisions in one transaction (all or nothing); ids in input order."""
-        with _gc_paused():
-            return self._insert([v.decision_rows(item, f"item {n}")
-                                 for n, item in enumerate(decisions, start=1)])
+        return self._insert([v.decision_rows(item, f"item {n}")
+                             for n, item in enumerate(decisions, start=1)])
 
     def track_records(self, records: Sequence[tuple[str, Any]]) -> list[int]:
         """Like :meth:`track_decisions` for (where, record) pairs from
         :func:`tracker.validation.parse_records`: errors name the line or item."""
-        with _gc_paused():
-            return self._insert([v.decision_rows(item, where) for where, item in records])
+        return self._insert([v.decision_rows(item, where) for where, item in records])
 
     def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[int]:
         if not rows:
@@ -377,19 +373,6 @@ class _translated:
             raise DatabaseError(f"database error: {exc.orig}") from exc
         except StatementError as exc:  # a value the column type cannot store
             raise ValidationError(f"cannot store a value: {exc.orig}") from exc
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a bulk ingest: it makes millions of short-lived
-    containers and no cycles, and the collector's passes over them cost ~10% of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
