@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
@@ -183,6 +184,19 @@ class DecisionTracker:
                 )
             return int(conn.execute(OUTCOMES.insert().returning(OUTCOMES.c.id), row).scalar_one())
 
+    def track_new_outcomes(self, rows: list[dict[str, Any]]) -> int:
+        """Insert outcome rows (columns of ``outcomes``, already checked) in one transaction,
+        skipping any (decision, type) another writer recorded meanwhile; how many were new."""
+        if not rows:
+            return 0
+        with self._writing() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(OUTCOMES).on_conflict_do_nothing(
+                index_elements=["decision_id", "outcome_type"]
+            )
+            # RETURNING yields only the rows inserted, not the ones skipped as conflicts.
+            return len(conn.execute(statement.returning(OUTCOMES.c.id), rows).all())
+
     def record_metric(
         self,
         agent_type: str,
@@ -300,6 +314,11 @@ class DecisionTracker:
         return select_cases(self, agent, days, limit, until, outcome_type, band, failures=False)
 
     # --- helpers ----------------------------------------------------------------------
+
+    def reading(self) -> Any:
+        """A read transaction's connection, database errors translated: for the package's
+        query modules (failure cases) that read tables the store defines."""
+        return self._reading()
 
     def _writing(self) -> Any:
         return _translated(write_transaction(self.engine), self.engine)
