@@ -52,3 +52,21 @@ def test_no_private_name_of_another_module() -> None:
                              and node.value.id in {"self", "cls"})):
                 found.append(f"{name}:{node.lineno} .{node.attr}")
     assert found == []
+
+
+def test_every_public_exception_lives_in_its_packages_errors_module() -> None:
+    """Private ones (``_Refused``: control flow inside one module) stay where they are used;
+    a moved class stays importable from its old module."""
+    import importlib
+    import inspect
+
+    found = []
+    for name, _tree in _modules():
+        if name.endswith("errors.py") or "/migrations/" in name:
+            continue
+        module = importlib.import_module(name.removesuffix(".py").replace("/", ".")
+                                         .removesuffix(".__init__"))
+        found += [f"{name} {cls.__name__}" for cls in vars(module).values()
+                  if inspect.isclass(cls) and issubclass(cls, BaseException)
+                  and cls.__module__ == module.__name__ and not cls.__name__.startswith("_")]
+    assert found == []

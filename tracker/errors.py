@@ -5,9 +5,9 @@ TrackerError
 │   ├── UnknownDecisionError   an outcome names a decision id that does not exist
 │   └── UnknownAgentError      an analysis names an agent neither configured nor recorded
 ├── DatabaseError     the database cannot be opened, or a statement failed
-└── SchemaError       the database's schema is unknown, newer than this code, or foreign
-
-``tracker.prices.PriceDataError`` (a bad price file) is a TrackerError too.
+├── SchemaError       the database's schema is unknown, newer than this code, or foreign
+└── PriceDataError    a price file is missing, malformed or out of order (also importable
+                      from tracker.prices)
 """
 
 
@@ -33,3 +33,7 @@ class DatabaseError(TrackerError):
 
 class SchemaError(TrackerError):
     """The database's schema cannot be used or upgraded by this version of promptloop."""
+
+
+class PriceDataError(TrackerError):
+    """A price file is missing, malformed or out of order."""
