@@ -73,7 +73,8 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
     """Report accuracy, calibration, inconsistencies and suggestions per agent.
 
     Covers each agent's own calls and the team's final decisions over the last --days,
-    and stores the metrics in the tracker (performance_metrics) so trends can be queried.
+    and stores the metrics in the tracker (performance_metrics) so trends can be queried;
+    the report says how many (--no-store: none).
     """
     from tracker.analysis import analyze_performance
 
@@ -175,6 +176,9 @@ def render(report: dict[str, Any]) -> None:
         f"({params['days']} days; judged by {escape(params['outcome_type'])}, "
         f"HOLD band {params['band']:g})"
     )
+    if report["stored_metrics"]:
+        stdout.print(f"Stored {plural(report['stored_metrics'], 'metric')} in "
+                     "performance_metrics (--no-store to skip)")
     stdout.print(_summary(report))
     blocks = {"Team (final decisions)": report["overall"], **report["agents"]}
     for title, block in blocks.items():

@@ -42,7 +42,7 @@ def _json(run_cli, db: str, *args: str) -> dict:
 
 def test_json_has_the_documented_shape(run_cli, db) -> None:
     report = _json(run_cli, db, "--agents", AGENT, "RiskManager")
-    assert list(report) == ["window", "parameters", "overall", "agents"]
+    assert list(report) == ["window", "parameters", "overall", "agents", "stored_metrics"]
     assert report["window"] == {"start": "2026-01-30T00:00:00+00:00", "end": UNTIL_ARG}
     assert list(report["agents"]) == [AGENT, "RiskManager"]
     block = report["agents"][AGENT]
@@ -98,10 +98,15 @@ def test_metrics_are_stored_unless_told_not_to(run_cli, db) -> None:
         engine.dispose()
         return int(n)
 
-    _json(run_cli, db, "--no-store")
+    assert _json(run_cli, db, "--no-store")["stored_metrics"] == 0
     assert count() == 0
-    _json(run_cli, db)
-    assert count() > 0
+    stored = _json(run_cli, db)["stored_metrics"]
+    assert stored > 0 and count() == stored
+    text = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG).stdout.splitlines()
+    assert text[1] == f"Stored {stored} metrics in performance_metrics (--no-store to skip)"
+    assert count() == 2 * stored
+    quiet = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--no-store")
+    assert "performance_metrics" not in quiet.stdout
 
 
 def test_html_file(run_cli, db, tmp_path) -> None:

@@ -96,8 +96,7 @@ def analyze_performance(
             | {"by_label": shadows.get(name, [])} for name in names
         },
     }
-    if store_metrics:
-        store(engine, report, window)
+    report["stored_metrics"] = store(engine, report, window) if store_metrics else 0
     return report
 
 
@@ -276,10 +275,13 @@ def metric_rows(report: dict[str, Any], window: sql.Window) -> list[dict[str, An
     return rows
 
 
-def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> None:
+def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> int:
+    """Write the run's metrics; how many rows."""
     from tracker.store import DecisionTracker
 
-    DecisionTracker(engine=engine).record_metrics(metric_rows(report, window))
+    rows = metric_rows(report, window)
+    DecisionTracker(engine=engine).record_metrics(rows)
+    return len(rows)
 
 
 def agent_findings(
