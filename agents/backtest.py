@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from agents.errors import AgentError
 from agents.session import (
@@ -186,8 +186,8 @@ def _collect(
         except SessionFailed as exc:
             result.failed.append((when, str(exc)))
         else:
-            assert session.decision_id is not None
-            result.decision_ids.append(session.decision_id)
+            # backtest sessions always track, so every result has its decision id
+            result.decision_ids.append(cast(int, session.decision_id))
         if on_progress is not None:
             on_progress(result.ran + len(result.failed), total, session)
 

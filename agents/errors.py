@@ -3,8 +3,24 @@
 AgentError
 ├── LLMError                  the endpoint failed for good (after retries) or refused the call
 ├── BudgetExceeded            the run's LLM budget (calls or tokens) is spent; no call was made
-└── InvalidStructuredAnswer   the answer was not JSON for the schema, even after one repair
+├── InvalidStructuredAnswer   the answer was not JSON for the schema, even after one repair
+├── LLMNotConfigured          no LLM endpoint is configured, and the command needs one
+├── SessionFailed             the team reached no decision (its outputs are attached)
+├── MarketDataError           market data cannot be had (file, symbol, exchange)
+└── NotPromoted               promote refused: the comparison is not conclusive
+
+The last four are importable from where they are used too (agents.session, agents.market,
+agents.release).
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agents.roles import CallResult
+    from tracker.compare import Comparison
 
 
 class AgentError(Exception):
@@ -25,3 +41,27 @@ class InvalidStructuredAnswer(AgentError):
     def __init__(self, message: str, *, raw: str | None = None) -> None:
         super().__init__(message)
         self.raw = raw  # the model's last answer, as text, when there was one
+
+
+class LLMNotConfigured(AgentError):
+    """No LLM endpoint is configured, and the command needs one."""
+
+
+class SessionFailed(AgentError):
+    """The team could not reach a decision (the decider or the risk agent failed)."""
+
+    def __init__(self, message: str, outputs: Sequence[CallResult] = ()) -> None:
+        super().__init__(message)
+        self.outputs = list(outputs)
+
+
+class MarketDataError(AgentError):
+    """Market data cannot be had: unreadable file, unknown symbol, exchange failure."""
+
+
+class NotPromoted(AgentError):
+    """promote refused: the comparison does not show the candidate better (and no force)."""
+
+    def __init__(self, message: str, comparison: Comparison) -> None:
+        super().__init__(message)
+        self.comparison = comparison

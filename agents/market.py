@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from agents.errors import AgentError
+from agents.errors import MarketDataError
 from tracker.prices import Candle, PriceDataError, read_ohlcv_csv
 
 __all__ = [
@@ -57,10 +57,6 @@ SAMPLES = {
     "BTCUSDT": "BTCUSD_coinbase_1h.csv",
     "BTCUSD": "BTCUSD_coinbase_1h.csv",
 }
-
-
-class MarketDataError(AgentError):
-    """Market data cannot be had: unreadable file, unknown symbol, exchange failure."""
 
 
 class MarketData(Protocol):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.errors import AgentError
+from agents.errors import AgentError, NotPromoted
 from prompt_repo.config import Workspace
 from prompt_repo.errors import ConfigError, UnknownRevision
 from prompt_repo.labels import PRODUCTION, LabelMove, is_label_name
@@ -37,14 +37,6 @@ from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE, is_correct
 
 __all__ = ["Promotion", "release_alpha", "resolve_version", "compare_live", "compare_replay",
            "promote", "NotPromoted"]
-
-
-class NotPromoted(AgentError):
-    """promote refused: the comparison does not show the candidate better (and no force)."""
-
-    def __init__(self, message: str, comparison: Comparison) -> None:
-        super().__init__(message)
-        self.comparison = comparison
 
 
 @dataclass(frozen=True)

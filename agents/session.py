@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agents.errors import AgentError
+from agents.errors import AgentError, LLMNotConfigured, SessionFailed
 from agents.roles import TEAM_KEY, AgentAnswer, CallResult, answer_fields, call_agent
 from agents.shadow import ShadowOutput, ShadowRunner, shadow_spec
 from agents.shadow import shadow_timeout as default_shadow_timeout
@@ -80,18 +80,6 @@ __all__ = [
 
 RISK_ORDER = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
 DEFAULT_RISK_AGENT = "RiskManager"
-
-
-class SessionFailed(AgentError):
-    """The team could not reach a decision (the decider or the risk agent failed)."""
-
-    def __init__(self, message: str, outputs: Sequence[CallResult] = ()) -> None:
-        super().__init__(message)
-        self.outputs = list(outputs)
-
-
-class LLMNotConfigured(AgentError):
-    """No LLM endpoint is configured, and the command needs one."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ is one. Text from the database (agent names, conditions, reasoning quotes) is es
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ import click
 from rich import box
 from rich.table import Table
 
-from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from cli.tracker_cmds import JSON_HELP, database_url_option, open_tracker
 from prompt_repo.errors import PromptRepoError, WorkspaceNotFound
+from tracker.wording import plural
 
 BAR_WIDTH = 20
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -72,7 +73,8 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
     """Report accuracy, calibration, inconsistencies and suggestions per agent.
 
     Covers each agent's own calls and the team's final decisions over the last --days,
-    and stores the metrics in the tracker (performance_metrics) so trends can be queried.
+    and stores the metrics in the tracker (performance_metrics) so trends can be queried;
+    the report says how many (--no-store: none).
     """
     from tracker.analysis import analyze_performance
 
@@ -80,8 +82,12 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
     with open_tracker(ctx, database_url) as tracker:
         report = analyze_performance(
             tracker.engine, _split_agents(agents + more_agents), days, until=_until(until),
-            store_metrics=not no_store, version_names=_version_namer(ctx), **settings,
+            store_metrics=not no_store, version_names=_version_namer(ctx),
+            known_agents=_configured_agents(ctx), **settings,
         )
+        hint = None if report["overall"]["decisions"] else _older_data_hint(tracker, report)
+    if hint:
+        stderr.print(hint)
     if html_path is not None:
         from cli.html_report import render_html
 
@@ -109,6 +115,26 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
                                 None),
     }
     return {key: value for key, value in chosen.items() if value is not None}
+
+
+def _older_data_hint(tracker: Any, report: dict[str, Any]) -> str | None:
+    """An empty window over older data (the bundled 2019 sample): say which --until sees it."""
+    start = datetime.fromisoformat(report["window"]["start"])
+    older = tracker.decisions(until=start, limit=1)
+    if not older:
+        return None
+    newest = older[0].timestamp
+    day_after = (newest + timedelta(days=1)).date().isoformat()
+    return (f"Note: no decisions in this window; the newest is from "
+            f"{newest:%Y-%m-%d %H:%M} UTC: try --until {day_after}")
+
+
+def _configured_agents(ctx: click.Context) -> list[str]:
+    """The workspace's agents; none outside a workspace (a --database-url run)."""
+    try:
+        return list(workspace(ctx).agents)
+    except PromptRepoError:
+        return []
 
 
 def _version_namer(ctx: click.Context) -> Any:
@@ -150,6 +176,9 @@ def render(report: dict[str, Any]) -> None:
         f"({params['days']} days; judged by {escape(params['outcome_type'])}, "
         f"HOLD band {params['band']:g})"
     )
+    if report["stored_metrics"]:
+        stdout.print(f"Stored {plural(report['stored_metrics'], 'metric')} in "
+                     "performance_metrics (--no-store to skip)")
     stdout.print(_summary(report))
     blocks = {"Team (final decisions)": report["overall"], **report["agents"]}
     for title, block in blocks.items():
@@ -173,7 +202,7 @@ def _summary(report: dict[str, Any]) -> Table:
             _num(cal["ece"]), _gap(cal["gap"]), str(sum(block["inconsistency_counts"].values())),
             *((str(block["errors"]),) if errors else ()),
         )
-    return table
+    return whole_headers(table)
 
 
 def _table(title: str, caption: str | None = None) -> Table:
@@ -216,7 +245,7 @@ def _conditions(block: dict[str, Any]) -> Table:
         table.add_row(escape(condition), str(part["decisions"]), str(part["with_outcome"]),
                       _pct(part["accuracy"]), str(mix["BUY"]), str(mix["SELL"]),
                       str(mix["HOLD"]))
-    return table
+    return whole_headers(table)
 
 
 def _versions(block: dict[str, Any]) -> Table:
@@ -232,7 +261,7 @@ def _versions(block: dict[str, Any]) -> Table:
             f"{part['first_seen']}..{part['last_seen'][5:]}")
         table.add_row(escape(name), str(part["decisions"]), str(part["with_outcome"]),
                       _pct(part["accuracy"]), interval, _num(part["brier"]), used)
-    return table
+    return whole_headers(table)
 
 
 def _labels(rows: list[dict[str, Any]]) -> Table:
@@ -247,7 +276,7 @@ def _labels(rows: list[dict[str, Any]]) -> Table:
         table.add_row(label, escape(str(row["version"])), str(row["decisions"]),
                       str(row["with_outcome"]), _pct(row["accuracy"]), interval,
                       _num(row["brier"]))
-    return table
+    return whole_headers(table)
 
 
 def _reliability(cal: dict[str, Any]) -> Table:
@@ -259,7 +288,7 @@ def _reliability(cal: dict[str, Any]) -> Table:
     for row in cal["bins"]:
         table.add_row(f"{row['lo']:.1f}–{row['hi']:.1f}", str(row["count"]),
                       _num(row["mean_confidence"], 2), _pct(row["accuracy"]), _bar(row))
-    return table
+    return whole_headers(table)
 
 
 def _bar(row: dict[str, Any]) -> str:
@@ -295,7 +324,8 @@ def _render_findings(block: dict[str, Any]) -> None:
     if counts:
         summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
         stdout.print(f"[bold magenta]Inconsistencies[/] ({summary}; checked "
-                     f"{scope['checked']} of {scope['directional_calls']} BUY/SELL calls):")
+                     f"{scope['checked']} of {plural(scope['directional_calls'], 'BUY/SELL call')}"
+                     "):")
         for item in block["inconsistencies"][:10]:
             stdout.print(f"  [magenta]•[/] {escape(item['detail'])}")
     for text in block["suggestions"]:

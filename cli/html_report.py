@@ -7,9 +7,12 @@ per prompt version with its 95% interval, and accuracy over time. Every text fro
 database reaches the page through ``textContent`` (never as HTML), and the embedded JSON has
 ``<`` escaped so no value can close the script element.
 
-When the script is done it records what it drew: ``#render-status`` gets ``data-charts``
-and ``data-shapes`` (data marks in all), every chart's ``<svg data-chart="...">`` gets
-``data-marks`` (its bars and dots); the headless-browser test reads them from the DOM.
+When the script is done it records what it drew: ``#render-status`` (which tells a reader
+without JavaScript that the charts need it, and is hidden once they are drawn) gets
+``data-charts`` and ``data-shapes`` (data marks in all), every chart's
+``<svg data-chart="...">`` gets ``data-marks`` (its bars and dots); the headless-browser test
+reads them from the DOM. The warnings, inconsistencies and suggestions of a block are lists
+under their own headings.
 """
 
 from __future__ import annotations
@@ -131,8 +134,12 @@ _SCRIPT = r"""
            {'text-anchor': 'end'});
     }
   }
-  function list(parent, cls, items) {
+  const plural = (n, noun) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  function list(parent, cls, heading, items) {
     if (!items.length) return;
+    const h = document.createElement('h3');
+    h.textContent = heading;
+    parent.appendChild(h);
     const ul = document.createElement('ul');
     for (const s of items) {
       const li = document.createElement('li');
@@ -148,11 +155,11 @@ _SCRIPT = r"""
     h.textContent = title;
     section.appendChild(h);
     const p = document.createElement('p');
-    p.textContent = `${b.decisions} calls, ${b.with_outcome} with an outcome, accuracy ` +
+    p.textContent = `${plural(b.decisions, 'call')}, ${b.with_outcome} with an outcome, accuracy ` +
       `${pct(b.accuracy)}, Brier ${b.calibration.brier ?? '–'}, ECE ${b.calibration.ece ?? '–'}. ` +
       `Calibration: ${b.calibration.verdict}.`;
     section.appendChild(p);
-    list(section, 'warning', b.calibration.warnings);
+    list(section, 'warning', 'Warnings', b.calibration.warnings);
     const grid = document.createElement('div');
     grid.className = 'charts';
     section.appendChild(grid);
@@ -167,8 +174,12 @@ _SCRIPT = r"""
                                lo: v.ci_low, hi: v.ci_high})));
     }
     line(grid, b.over_time);
-    list(section, 'finding', b.inconsistencies.slice(0, 10).map(i => i.detail));
-    list(section, 'suggestion', b.suggestions);
+    const found = Object.values(b.inconsistency_counts).reduce((a, n) => a + n, 0);
+    const listed = b.inconsistencies.slice(0, 10);
+    list(section, 'finding', listed.length < found
+      ? `Inconsistencies (${listed.length} of ${found})` : 'Inconsistencies',
+      listed.map(i => i.detail));
+    list(section, 'suggestion', 'Suggestions', b.suggestions);
     document.getElementById('blocks').appendChild(section);
   }
   block('Team (final decisions)', report.overall);
@@ -179,7 +190,7 @@ _SCRIPT = r"""
   for (const svg of document.querySelectorAll('svg[data-chart]')) {
     svg.setAttribute('data-marks', svg.querySelectorAll('.mark').length);
   }
-  status.textContent = `${charts} charts drawn`;
+  status.hidden = true;  // the note is for pages opened without JavaScript
 })();
 """
 

@@ -15,13 +15,25 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from prompt_repo.config import Workspace, load_workspace
 
-__all__ = ["escape", "stdout", "stderr", "print_json", "workspace", "confirm", "Moment"]
+__all__ = ["escape", "stdout", "stderr", "print_json", "workspace", "confirm", "Moment",
+           "whole_headers"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def whole_headers(table: Table) -> Table:
+    """Narrow terminals and pipes (80 columns): a header may wrap between its words but is
+    never cut inside one, and a long cell folds onto more lines instead of an ellipsis."""
+    for column in table.columns:
+        words = str(column.header).split()
+        column.min_width = max([len(word) for word in words] + [column.min_width or 0])
+        column.overflow = "fold"
+    return table
 
 
 def print_json(data: Any) -> None:

@@ -42,6 +42,10 @@ class Source:
     text: str
 
 
+SCORES_CAPTION = ("Higher is better, except ambiguity: lower is better. "
+                  "overall = (specificity + clarity + (100 - ambiguity)) / 3")
+
+
 @click.command()
 @click.option("--agent", "agents", multiple=True, help=AGENT_HELP)
 @FILES
@@ -63,7 +67,8 @@ def score(ctx: click.Context, agents: tuple[str, ...], files: tuple[Path, ...], 
     if as_json:
         print_json({"prompts": [_prompt_json(s, a) for s, a in results]})
         return
-    table = Table("prompt", "specificity", "clarity", "ambiguity", "overall", "findings")
+    table = Table("prompt", "specificity", "clarity", "ambiguity", "overall", "findings",
+                  caption=SCORES_CAPTION, caption_justify="left")
     for source, analysis in results:
         table.add_row(escape(_name(source)), *(f"{v:.1f}" for v in analysis.scores().values()),
                       str(len(analysis.findings)))

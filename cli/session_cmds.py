@@ -257,6 +257,9 @@ def _render_decisions(data: dict[str, Any]) -> None:
                  f" simulated, synthetic={data.get('synthetic')}")
 
 
+SUGGESTIONS_PER_AGENT = 2  # the demo's table stays one screen
+
+
 def _render_analysis(data: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -268,16 +271,23 @@ def _render_analysis(data: dict[str, Any]) -> None:
                       _num(calibration.get("brier")), _num(calibration.get("ece")),
                       str(sum(block["inconsistency_counts"].values())))
     stdout.print(table)
+    shown = 0
     for name, block in (report.get("agents") or {}).items():
-        for line in (block.get("suggestions") or [])[:2]:
+        for line in (block.get("suggestions") or [])[:SUGGESTIONS_PER_AGENT]:
             stdout.print(f"   {escape(name)}: {escape(str(line))}")
+            shown += 1
+    total = data.get("suggestions", shown)
+    if total > shown:
+        stdout.print(f"   ({shown} of {total} suggestions shown, the first "
+                     f"{SUGGESTIONS_PER_AGENT} per agent; promptloop analyze lists them all)")
 
 
 def _render_optimize(data: dict[str, Any]) -> None:
     from rich.table import Table
 
     before, after = data.get("scores_before") or {}, data.get("scores_after") or {}
-    table = Table("score", "before", "after")
+    table = Table("score", "before", "after", caption="lower ambiguity is better",
+                  caption_justify="left")
     for key in before:
         table.add_row(key, _num(before.get(key), 1), _num(after.get(key), 1))
     stdout.print(table)

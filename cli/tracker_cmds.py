@@ -15,13 +15,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich import box
 from rich.table import Table
 
-from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.output import escape, print_json, stderr, stdout, whole_headers, workspace
 from prompt_repo.errors import WorkspaceNotFound
+from tracker.wording import plural
 
 if TYPE_CHECKING:
     from tracker.store import DecisionRecord, DecisionTracker
@@ -122,12 +125,13 @@ def outcomes() -> None:
                    "is return_<horizon>.")
 @click.option("--band", type=float, default=None,
               help="HOLD band for the correctness judgement (default 0.005).")
-@click.option("--prices", "prices_path", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="OHLCV CSV file (timestamp,open,high,low,close,volume).")
+@click.option("--prices", "prices_path", required=True, metavar="FILE|sample",
+              help="OHLCV CSV file (timestamp,open,high,low,close,volume), or 'sample': the "
+                   "bundled hourly BTC-USD candles of 2019-04-01..2019-09-30 "
+                   "(agents/data/BTCUSD_coinbase_1h.csv), read as BTCUSDT.")
 @click.option("--symbol", default=None,
               help="Resolve only this symbol (and read the CSV as this symbol's prices; "
-                   "without it the CSV answers for every symbol).")
+                   "without it the CSV answers for every symbol, the sample for BTCUSDT).")
 @database_url_option
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
@@ -142,15 +146,30 @@ def resolve(ctx: click.Context, horizon: str, band: float | None, prices_path: s
     from tracker.resolve import resolve_outcomes
     from tracker.rules import DEFAULT_BAND
 
-    source = CsvPriceSource(prices_path, symbol)
+    path, symbol = _price_file(prices_path, symbol)
+    source = CsvPriceSource(path, symbol)
     with open_tracker(ctx, database_url) as tracker:
         report = resolve_outcomes(tracker, source, horizon, DEFAULT_BAND if band is None
                                   else band, symbol)
     if as_json:
         print_json(report.to_dict())
         return
-    stdout.print(f"Resolved {report.resolved} of {report.examined} decisions without "
+    stdout.print(f"Resolved {report.resolved} of {plural(report.examined, 'decision')} without "
                  f"{report.outcome_type}; {report.pending} still pending (no price yet).")
+
+
+def _price_file(value: str, symbol: str | None) -> tuple[str, str | None]:
+    """The CSV to read and the symbol it answers for; 'sample' is the bundled BTCUSDT file."""
+    if value == "sample":
+        from agents.market import sample_data_path
+
+        return str(sample_data_path(symbol or "BTCUSDT")), symbol or "BTCUSDT"
+    if not Path(value).is_file():
+        raise click.BadParameter(
+            f"no such file: {value!r} (the bundled sample is --prices sample)",
+            param_hint="'--prices'",
+        )
+    return value, symbol
 
 
 @click.command()
@@ -178,13 +197,19 @@ def decisions(ctx: click.Context, agent: str | None, symbol: str | None, days: f
     stdout.print(_decision_table(found))
 
 
+NARROW = 100  # terminal columns under which the decisions table packs itself
+
+
 def _decision_table(found: list[DecisionRecord]) -> Table:
     table = Table("id", "time (UTC)", "symbol", "action", "conf.", "condition", "agents",
-                  "outcomes")
-    for index in range(4):
+                  "outcomes", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), show_edge=False)
+    for index in (0, 2, 3, 4):
         table.columns[index].no_wrap = True
-    for column in table.columns[5:]:
-        column.overflow = "fold"  # narrow terminals: wrap, never hide behind an ellipsis
+    if stdout.width < NARROW:  # 80 columns or a pipe: the date over the time, names whole
+        table.columns[1].width = len("2026-01-01")
+        names = [f"{o['agent']}:" for record in found for o in (record.outputs or [])]
+        table.columns[6].min_width = min(15, max(map(len, names), default=0))
+        table.columns[7].max_width = len("return_24h:")
     for record in found:
         agents = "\n".join(
             f"{o['agent']}: " + (f"{o['action']} {o['confidence']:.2f}" if o["action"]
@@ -192,13 +217,13 @@ def _decision_table(found: list[DecisionRecord]) -> Table:
             for o in (record.outputs or [])
         )
         outcomes_text = "\n".join(
-            f"{kind}={item['value']:+.4f}" for kind, item in record.outcomes.items()
+            f"{kind}: {item['value']:+.4f}" for kind, item in record.outcomes.items()
         )
         table.add_row(str(record.id), f"{record.timestamp:%Y-%m-%d %H:%M}",
                       escape(record.symbol), record.action, f"{record.confidence:.2f}",
                       escape(record.market_condition or "-"), escape(agents or "-"),
                       escape(outcomes_text or "-"))
-    return table
+    return whole_headers(table)
 
 
 @click.group()

@@ -39,6 +39,7 @@ from typing import Any
 
 from optimizer.errors import OptimizerError
 from prompt_repo.config import Workspace
+from tracker.wording import plural
 
 __all__ = ["DemoReport", "DemoStep", "run_demo", "DEMO_SYMBOL"]
 
@@ -221,11 +222,12 @@ def _analyze(workspace: Workspace, days: int, until: datetime) -> DemoStep:
     report = analyze_performance(tracker.engine, list(workspace.agents), days, until=until)
     agents = report.get("agents", {})
     found = sum(sum(block["inconsistency_counts"].values()) for block in agents.values())
+    suggested = sum(len(b.get("suggestions") or []) for b in agents.values())
     return DemoStep(
         "analyze",
-        f"Analyzed accuracy, calibration and consistency per agent: {found} inconsistencies,"
-        f" {sum(len(b.get('suggestions') or []) for b in agents.values())} suggestions",
-        {"report": report},
+        f"Analyzed accuracy, calibration and consistency per agent: "
+        f"{plural(found, 'inconsistency', 'inconsistencies')}, {plural(suggested, 'suggestion')}",
+        {"report": report, "suggestions": suggested},
     )
 
 

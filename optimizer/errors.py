@@ -6,7 +6,8 @@ OptimizerError
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
 ├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)
 ├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
-└── PatchError           (optimizer/patch.py, also a ValueError) a diff does not apply
+└── PatchError           a diff does not apply (also a ValueError; importable from
+                         optimizer.patch, where DESIGN.md names it)
 
 The loop catches CritiqueFormatError and PatchError and sends their message back to the
 critic, at most ``max_repairs`` times; CriticFailed is what is left when that did not help.
@@ -35,3 +36,7 @@ class BudgetTooSmall(OptimizerError):
 
 class PromptTooLarge(OptimizerError):
     """A prompt is longer than the analyzer's size limit (optimizer/limits.py)."""
+
+
+class PatchError(OptimizerError, ValueError):
+    """The diff cannot be applied; the message says which hunk and why, for the critic."""

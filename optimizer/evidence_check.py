@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from optimizer.evidence import EvidenceRule
 from optimizer.gates import GateResult
@@ -150,8 +150,8 @@ def _in_scope(rule: EvidenceRule, call: HeldOutCall) -> bool:
 
 
 def _capped(rule: EvidenceRule, call: HeldOutCall) -> float:
-    assert rule.cap is not None
-    return min(call.confidence, rule.cap) if _in_scope(rule, call) else call.confidence
+    cap = cast(float, rule.cap)  # only confidence-cap rules are checked here
+    return min(call.confidence, cap) if _in_scope(rule, call) else call.confidence
 
 
 def brier(pairs: Sequence[tuple[float, bool]]) -> float:

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optimizer.errors import OptimizerError
+from optimizer.errors import PatchError
 
 # Fences start at column 0, so a diff line such as " ```" (context) never closes one.
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^\n`]*\n(.*?)(?:^\1[ \t]*$|\Z)", re.M | re.S)
@@ -41,10 +41,6 @@ _HOW_TO_FIX = (
     "Copy the context (' ') and removed ('-') lines exactly from the current prompt, "
     "in their order, and keep 2-3 unchanged lines around each change."
 )
-
-
-class PatchError(OptimizerError, ValueError):
-    """The diff cannot be applied; the message says which hunk and why, for the critic."""
 
 
 @dataclass

@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from prompt_repo.errors import ConfigError, NoChange, PromptRepoError, UnknownRevision
-from prompt_repo.plumbing import blob_at, build_commit, format_message, git
+from prompt_repo.plumbing import blob_at, format_message, git
 
 if TYPE_CHECKING:
     from prompt_repo.repo import PromptRepo
@@ -109,13 +109,13 @@ class Labels:
     def __init__(self, repo: PromptRepo) -> None:
         self.repo = repo
         root = repo.workspace.root.resolve()
-        self.path = (root / LABELS_FILE).relative_to(repo._top).as_posix()
+        self.path = repo.top_relative(root / LABELS_FILE)
 
     # -- reading -------------------------------------------------------------------------
 
     def table(self, commit: str | None = None) -> Table:
         """Every agent's labels as committed at ``commit`` (default HEAD)."""
-        return self._table_at(commit or self.repo._head())
+        return self._table_at(commit or self.repo.head_sha())
 
     def get(self, agent: str, label: str) -> str | None:
         """The version sha ``label`` names for ``agent``, None when unset."""
@@ -123,7 +123,7 @@ class Labels:
 
     def resolve(self, agent: str, label: str) -> str | None:
         """The sha to read for ``agent`` under ``label``; None: unset production (newest)."""
-        self.repo._path(agent)  # UnknownAgent first
+        self.repo.require_agent(agent)  # UnknownAgent first
         sha = self.get(agent, check_label_name(label))
         if sha is None and label != PRODUCTION:
             raise UnknownRevision(f"{agent} has no label {label!r} (see: promptloop label list)")
@@ -158,7 +158,7 @@ class Labels:
     def log(self, agent: str, label: str) -> list[LabelMove]:
         """The moves of ``agent``'s ``label``, newest first, from the file's git history."""
         check_label_name(label)
-        out = git(self.repo._repo, "log", f"--format={_LOG_FORMAT}", "HEAD", "--", self.path)
+        out = git(self.repo.git_repo, "log", f"--format={_LOG_FORMAT}", "HEAD", "--", self.path)
         moves = []
         for record in (r.strip("\n") for r in out.split("\x1e")):
             if not record:
@@ -237,27 +237,26 @@ class Labels:
 
     def _commit(self, agent: str, label: str, change: Callable[[Table], Table],
                 reason: str | None, forced: bool) -> LabelMove:
-        repo = self.repo
-        repo._path(agent)
-        with repo._locked():
-            head = repo._head()
-            ref = repo._branch_ref()
-            repo._refuse_dirty(self.path)
+        self.repo.require_agent(agent)
+        moved: dict[str, str | None] = {}
+
+        def write(head: str) -> tuple[bytes, str]:  # under the repository's lock
             table = self._table_at(head)
             new_table = change(table)
-            old = table.get(agent, {}).get(label)
-            new = new_table.get(agent, {}).get(label)
-            message = format_message(_message(agent, label, old, new, reason),
+            moved["old"] = table.get(agent, {}).get(label)
+            moved["new"] = new_table.get(agent, {}).get(label)
+            message = format_message(_message(agent, label, moved["old"], moved["new"], reason),
                                      {FORCED_TRAILER: "true"} if forced else None)
-            data = render(new_table).encode("utf-8")
-            commit = build_commit(repo._repo, head, {self.path: data}, message)
-            repo._publish(ref, head, commit, {self.path: data}, message)
-        made = repo._repo.commit(commit)
+            return render(new_table).encode("utf-8"), message
+
+        commit = self.repo.commit_file(self.path, write)
+        old, new = moved["old"], moved["new"]
+        made = self.repo.git_repo.commit(commit)
         return LabelMove(agent, label, old, new, commit, str(made.author.name),
                          made.authored_datetime, (reason or "").strip(), forced)
 
     def _table_at(self, commit: str) -> Table:
-        found = blob_at(self.repo._repo, commit, self.path)
+        found = blob_at(self.repo.git_repo, commit, self.path)
         return parse(found[1].decode("utf-8"), self.path) if found else {}
 
 

@@ -24,12 +24,12 @@ with the sha of the version it belongs to, so the sha always identifies the text
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from git import BadName, BadObject, InvalidGitRepositoryError, NoSuchPathError, Repo
 
@@ -261,9 +261,8 @@ class PromptRepo:
             new = build_commit(self._repo, head, {path: data}, full_message)
             if branch is not None:
                 self._create_branch(branch, new, full_message)
-            else:
-                assert ref is not None
-                self._publish(ref, head, new, {path: data}, full_message)
+            else:  # ref was read above exactly when branch is None
+                self._publish(cast(str, ref), head, new, {path: data}, full_message)
         return new
 
     def plan_rollback(self, agent: str, to: str) -> RollbackPlan:
@@ -301,6 +300,38 @@ class PromptRepo:
             git(self._repo, "push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
         except GitError as exc:
             raise GitError(f"could not push {branch} to {remote}: {exc}") from None
+
+    # -- for files beside the prompts (the labels file of prompt_repo.labels) -------------
+
+    @property
+    def git_repo(self) -> Repo:
+        """The GitPython repository, to read blobs and logs of the workspace's files."""
+        return self._repo
+
+    def top_relative(self, path: Path) -> str:
+        """A resolved ``path`` relative to the top of the git working tree, as git names it."""
+        return path.relative_to(self._top).as_posix()
+
+    def head_sha(self) -> str:
+        """The commit HEAD points at."""
+        return self._head()
+
+    def require_agent(self, agent: str) -> None:
+        """UnknownAgent unless ``agent`` is configured in the workspace."""
+        self._path(agent)
+
+    def commit_file(self, path: str, change: Callable[[str], tuple[bytes, str]]) -> str:
+        """One commit on the current branch that writes only ``path`` (top-relative):
+        ``change(head)`` gives its new bytes and the message, under the repository lock;
+        refused when the file has uncommitted edits; published as :meth:`apply` is."""
+        with self._locked():
+            head = self._head()
+            ref = self._branch_ref()
+            self._refuse_dirty(path)
+            data, message = change(head)
+            commit = build_commit(self._repo, head, {path: data}, message)
+            self._publish(ref, head, commit, {path: data}, message)
+        return commit
 
     # -- internals -----------------------------------------------------------------------
 

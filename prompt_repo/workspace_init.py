@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from git import Repo
 
@@ -99,8 +100,7 @@ def _commit_workspace(repo: Repo, root: Path) -> str:
         update_ref(repo, "HEAD", sha, head, "promptloop init")
         write_worktree(repo, files)
     if untracked_ignore:  # the user's own file: the line goes in, the commit leaves it alone
-        assert ignore is not None
-        (root / ".gitignore").write_bytes(ignore)
+        (root / ".gitignore").write_bytes(cast(bytes, ignore))  # set when untracked_ignore
     return sha
 
 

@@ -19,13 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from tracker.errors import TrackerError
+from tracker.errors import PriceDataError
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
-
-
-class PriceDataError(TrackerError):
-    """A price file is missing, malformed or out of order."""
 
 
 @dataclass(frozen=True, slots=True)

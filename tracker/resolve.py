@@ -45,19 +45,22 @@ class ResolveReport:
 
 def parse_horizon(text: str) -> timedelta:
     """'30m', '24h', '7d', '2w' -> timedelta."""
+    amount, unit = _horizon(text)
+    return timedelta(**{_UNITS[unit]: amount})
+
+
+def outcome_type_for(horizon: str) -> str:
+    amount, unit = _horizon(horizon)
+    return f"return_{amount}{unit}"
+
+
+def _horizon(text: str) -> tuple[int, str]:
     match = _HORIZON.match(text or "")
     if not match or int(match.group(1)) == 0:
         raise ValidationError(
             f"horizon {text!r}: expected a positive number and a unit m, h, d or w (e.g. 24h)"
         )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def outcome_type_for(horizon: str) -> str:
-    match = _HORIZON.match(horizon)
-    parse_horizon(horizon)
-    assert match is not None
-    return f"return_{int(match.group(1))}{match.group(2)}"
+    return int(match.group(1)), match.group(2)
 
 
 def resolve_outcomes(
@@ -88,21 +91,6 @@ def resolve_outcomes(
             "details": {"horizon": horizon.strip(), "band": band, "price_then": then,
                         "price_later": later, "correct": is_correct(decision.action, value, band)},
         })
-    written = _insert_new(tracker, rows)
+    written = tracker.track_new_outcomes(rows)
     return ResolveReport(outcome_type, len(pending), written, len(pending) - len(rows))
 
-
-def _insert_new(tracker: DecisionTracker, rows: list[dict[str, Any]]) -> int:
-    from tracker.store import OUTCOMES
-
-    if not rows:
-        return 0
-    with tracker._writing() as conn:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(OUTCOMES).on_conflict_do_nothing(
-            index_elements=["decision_id", "outcome_type"]
-        )
-        # RETURNING yields only the rows inserted, not the ones skipped as conflicts.
-        return len(conn.execute(statement.returning(OUTCOMES.c.id), rows).all())

@@ -15,14 +15,13 @@ never live ORM objects, so callers cannot write by accident.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
@@ -123,9 +122,8 @@ class DecisionTracker:
 
     def track_decisions(self, decisions: Iterable[Mapping[str, Any]]) -> list[int]:
         """Record many decisions in one transaction (all or nothing); ids in input order."""
-        with _gc_paused():
-            return [i for i, _ in self._insert([_decision_rows(item, f"item {n}")
-                                                for n, item in enumerate(decisions, start=1)])]
+        return [i for i, _ in self._insert([_decision_rows(item, f"item {n}")
+                                            for n, item in enumerate(decisions, start=1)])]
 
     def track_records(self, records: Sequence[tuple[str, Any]]) -> list[int]:
         """Like :meth:`track_decisions` for (where, record) pairs from
@@ -135,8 +133,7 @@ class DecisionTracker:
     def ingest_records(self, records: Sequence[tuple[str, Any]]) -> list[tuple[int, bool]]:
         """Like :meth:`track_records`, answering (id, created) per record: created is False
         for a decision whose ``external_id`` was stored already (:mod:`tracker.idempotency`)."""
-        with _gc_paused():
-            return self._insert([_decision_rows(item, where) for where, item in records])
+        return self._insert([_decision_rows(item, where) for where, item in records])
 
     def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]
                 ) -> list[tuple[int, bool]]:
@@ -201,6 +198,19 @@ class DecisionTracker:
                     f"decision {decision_id} already has an outcome of type {outcome_type!r}"
                 )
             return int(conn.execute(OUTCOMES.insert().returning(OUTCOMES.c.id), row).scalar_one())
+
+    def track_new_outcomes(self, rows: list[dict[str, Any]]) -> int:
+        """Insert outcome rows (columns of ``outcomes``, already checked) in one transaction,
+        skipping any (decision, type) another writer recorded meanwhile; how many were new."""
+        if not rows:
+            return 0
+        with self._writing() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(OUTCOMES).on_conflict_do_nothing(
+                index_elements=["decision_id", "outcome_type"]
+            )
+            # RETURNING yields only the rows inserted, not the ones skipped as conflicts.
+            return len(conn.execute(statement.returning(OUTCOMES.c.id), rows).all())
 
     def record_metric(
         self,
@@ -354,6 +364,11 @@ class DecisionTracker:
 
     # --- helpers ----------------------------------------------------------------------
 
+    def reading(self) -> Any:
+        """A read transaction's connection, database errors translated: for the package's
+        query modules (failure cases) that read tables the store defines."""
+        return self._reading()
+
     def _writing(self) -> Any:
         return _translated(write_transaction(self.engine), self.engine)
 
@@ -462,19 +477,6 @@ def _dedupe(rows: _Rows, known: dict[str, int]) -> tuple[_Rows, list[tuple[int |
             refs.append((None, len(fresh), True))
             fresh.append(row)
     return fresh, refs
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a bulk ingest: it makes millions of short-lived
-    containers and no cycles, and the collector's passes over them cost ~10% of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

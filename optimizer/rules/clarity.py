@@ -25,6 +25,7 @@ The score is a base made of three parts, minus penalties::
 from __future__ import annotations
 
 import math
+from typing import cast
 
 from optimizer.rules import lexicon as lx
 from optimizer.rules.base import Finding, Result, Severity
@@ -95,8 +96,8 @@ def _sentence_rules(doc: Document, out: list[Finding]) -> None:
                 "Write them as a numbered list, one step per line.",
             ))
     for sentence in map(sentences.__getitem__, doc.repeated):
-        assert sentence.duplicate_of is not None
-        line, _ = doc.position(sentences[sentence.duplicate_of].start)
+        first = cast(int, sentence.duplicate_of)  # set on every sentence in doc.repeated
+        line, _ = doc.position(sentences[first].start)
         out.append(doc.finding(
             "duplicate-instruction", sentence.start, sentence.end,
             f"repeats the instruction on line {line}", "Delete the repetition.",

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from operator import add
+from typing import cast
 
 from optimizer.rules import lexicon as lx
 from optimizer.rules.base import RULES, Finding, Severity
@@ -281,8 +282,7 @@ def _segment(doc: Document, lines: list[str], kinds: list[str]) -> None:
             fresh = _emit(doc, unit, section, fresh, ends)
             unit = (-1, 0, False, None)
         if kind == "heading":
-            match = lx.HEADING.match(line)
-            assert match is not None
+            match = cast(re.Match[str], lx.HEADING.match(line))  # what made it a heading
             title = match.group(1) or match.group(2)
             section = section_kind(title)
             doc.headings.append(Heading(index + 1, title, section))

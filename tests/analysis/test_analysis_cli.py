@@ -42,7 +42,7 @@ def _json(run_cli, db: str, *args: str) -> dict:
 
 def test_json_has_the_documented_shape(run_cli, db) -> None:
     report = _json(run_cli, db, "--agents", AGENT, "RiskManager")
-    assert list(report) == ["window", "parameters", "overall", "agents"]
+    assert list(report) == ["window", "parameters", "overall", "agents", "stored_metrics"]
     assert report["window"] == {"start": "2026-01-30T00:00:00+00:00", "end": UNTIL_ARG}
     assert list(report["agents"]) == [AGENT, "RiskManager"]
     block = report["agents"][AGENT]
@@ -98,10 +98,15 @@ def test_metrics_are_stored_unless_told_not_to(run_cli, db) -> None:
         engine.dispose()
         return int(n)
 
-    _json(run_cli, db, "--no-store")
+    assert _json(run_cli, db, "--no-store")["stored_metrics"] == 0
     assert count() == 0
-    _json(run_cli, db)
-    assert count() > 0
+    stored = _json(run_cli, db)["stored_metrics"]
+    assert stored > 0 and count() == stored
+    text = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG).stdout.splitlines()
+    assert text[1] == f"Stored {stored} metrics in performance_metrics (--no-store to skip)"
+    assert count() == 2 * stored
+    quiet = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--no-store")
+    assert "performance_metrics" not in quiet.stdout
 
 
 def test_html_file(run_cli, db, tmp_path) -> None:
@@ -148,3 +153,46 @@ def test_workspace_settings_and_version_names(run_cli, workspace: Path) -> None:
     block = report["agents"][agent]
     assert block["accuracy"] == 1.0  # |1.5%| is inside the 2% band: the HOLD was right
     assert block["by_prompt_version"][sha]["version"] == "v1"
+
+
+def test_an_unknown_agent_is_refused_naming_the_known(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--agents",
+                     f"{AGENT},Nobody")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "Error: unknown agent Nobody: neither configured nor recorded "
+        "(known: MarketAnalyst, RiskManager, TradingAdvisor)"
+    )
+
+
+def test_a_configured_agent_without_calls_is_reported(run_cli, workspace: Path) -> None:
+    from prompt_repo import load_workspace
+
+    agent = next(iter(load_workspace(workspace).agents))
+    result = run_cli("analyze", "--until", UNTIL_ARG, "--json", "--no-store", agent,
+                     cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["agents"][agent]["decisions"] == 0
+
+
+def test_at_80_columns_no_header_is_cut(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--until", UNTIL_ARG, "--no-store",
+                     env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    words = set(result.stdout.split())
+    for header in ("calls", "outc.", "acc.", "ret.", "Brier", "ECE", "gap", "inc.",
+                   "condition", "with", "outcome", "accuracy", "BUY", "SELL", "HOLD",
+                   "version", "95%", "interval", "used", "confidence", "mean", "conf.", "vs"):
+        assert header in words, header
+    assert "…" not in result.stdout
+
+
+def test_an_empty_window_over_older_data_hints_until(run_cli, db) -> None:
+    result = run_cli("analyze", "--database-url", db, "--no-store", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["overall"]["decisions"] == 0
+    assert result.stderr == ("Note: no decisions in this window; the newest is from "
+                             "2026-02-28 21:00 UTC: try --until 2026-03-01\n")
+    assert run_cli("analyze", "--database-url", db, "--no-store", "--json", "--until",
+                   UNTIL_ARG).stderr == ""

@@ -67,6 +67,11 @@ def test_charts_are_drawn(seed, tracker, tmp_path: Path) -> None:
         "6:Accuracy over time": 2,
     }
     assert int(status.group(2)) == sum(_marks(dom).values())
+    # the status line is for this test, not for the reader; lists have headings
+    assert re.search(r'<p id="render-status"[^>]* hidden=""', dom)
+    assert "charts drawn" not in dom
+    assert "<h3>Warnings</h3>" in dom and "<h3>Inconsistencies</h3>" in dom
+    assert "<p>4 calls, 3 with an outcome" in dom and "<p>1 calls" not in dom
     # the reasoning is quoted in a finding, as text: it neither runs nor becomes markup
     assert "<title>pwned</title>" not in dom and "<b>bold</b>" not in dom
     assert "&lt;b&gt;bold&lt;/b&gt;" in dom

@@ -171,13 +171,25 @@ def test_weekly_periods_for_long_windows(seed, tracker) -> None:
     assert periods == ["2026-02-16", "2026-02-23"]  # the Mondays of those weeks
 
 
-def test_an_unknown_agent_gets_an_empty_block_with_a_warning(seed, tracker) -> None:
+@pytest.mark.parametrize("known", [None, ["Nobody"]])
+def test_an_agent_without_calls_gets_an_empty_block_with_a_warning(
+        seed, tracker, known) -> None:
     seed([call(5, "BUY", 0.6, 0.02)])
     report = analyze_performance(tracker.engine, ["Nobody"], 30, until=UNTIL,
-                                 store_metrics=False)
+                                 store_metrics=False, known_agents=known)
     block = report["agents"]["Nobody"]
     assert block["decisions"] == 0 and block["accuracy"] is None
     assert block["calibration"]["warnings"][0] == "no calls by Nobody in the window"
+
+
+def test_an_agent_neither_configured_nor_recorded_is_refused(seed, tracker) -> None:
+    from tracker.errors import UnknownAgentError
+
+    seed([call(5, "BUY", 0.6, 0.02)])
+    with pytest.raises(UnknownAgentError, match=r"unknown agent Nobody: .*\(known: Risk"
+                                                r"Manager, MarketAnalyst\)"):
+        analyze_performance(tracker.engine, [AGENT, "Nobody"], 30, until=UNTIL,
+                            store_metrics=False, known_agents=["RiskManager"])
 
 
 def test_an_in_memory_database_is_read_on_one_connection() -> None:

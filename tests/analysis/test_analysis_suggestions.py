@@ -87,3 +87,13 @@ def test_agent_findings_for_the_critic(seed, tracker) -> None:
     )
     assert "In bearish markets: 41 calls, accuracy 54% (n=41)." in lines
     assert lines[-1].startswith("Suggestion: MarketAnalyst is overconfident in bearish markets")
+
+
+def test_one_call_is_one_call_not_one_calls() -> None:
+    from tracker.analysis.calibration import warnings
+    from tracker.wording import plural
+
+    assert warnings([], 1) == ["only 1 call with an outcome (< 30): too few to conclude"]
+    assert [plural(n, "call") for n in (0, 1, 2)] == ["0 calls", "1 call", "2 calls"]
+    assert plural(1, "inconsistency", "inconsistencies") == "1 inconsistency"
+    assert plural(3, "inconsistency", "inconsistencies") == "3 inconsistencies"

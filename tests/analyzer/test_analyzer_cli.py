@@ -33,6 +33,8 @@ def test_score_every_agent_table(run_cli: Run, workspace: Path) -> None:
     for agent in ("MarketAnalyst", "RiskManager", "TradingAdvisor"):
         assert agent in result.stdout
     assert "specificity" in result.stdout and "ambiguity" in result.stdout
+    assert ("\nHigher is better, except ambiguity: lower is better. overall = (specificity + "
+            "clarity + (100 - ambiguity)) / 3\n") in result.stdout
     text = (workspace / "prompts" / "RiskManager.md").read_text(encoding="utf-8")
     analysis = analyze(text)
     assert f"{analysis.clarity:.1f}" in result.stdout

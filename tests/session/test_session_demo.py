@@ -37,6 +37,10 @@ def test_demo_runs_the_whole_loop(run_cli, tmp_path: Path) -> None:
     assert steps[6].startswith("7. Rolled back to v1 with a new commit")
     assert "+++ b/prompts/MarketAnalyst.md" in out
     assert "overconfident in volatile markets" in out  # what the analysis found
+    assert steps[2].endswith("2317 inconsistencies, 17 suggestions")
+    assert ("   (6 of 17 suggestions shown, the first 2 per agent; promptloop analyze lists "
+            "them all)\n") in out
+    assert "\nlower ambiguity is better\n" in out  # under the scores before and after
 
     ws = load_workspace(target)
     versions = PromptRepo(ws).log("MarketAnalyst")

@@ -126,8 +126,20 @@ def test_decisions_listing_and_json(run_cli, db) -> None:
     table = run_cli("decisions", *db, env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
     for text in ("2026-03-02 11:00", "ETHUSDT", "RiskManager: error", "MarketAnalyst: BUY 0.90",
-                 "return_24h=+0.0200"):
+                 "return_24h: +0.0200"):
         assert text in table.stdout
+
+
+def test_decisions_at_80_columns_fit_with_whole_headers(run_cli, db) -> None:
+    run_cli("record", *db, input="\n".join([_line(9), _line(10)]))
+    run_cli("outcome", "1", "--value", "0.02", *db)
+    table = run_cli("decisions", *db, env={"COLUMNS": "80"})
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["id", "time", "(UTC)", "symbol", "action", "conf.",
+                                "condition", "agents", "outcomes"]
+    assert max(map(len, lines)) <= 80
+    assert "MarketAnalyst:" in table.stdout.split()  # an agent's name is not cut either
 
 
 def test_decisions_days_window(run_cli, db) -> None:
@@ -154,6 +166,9 @@ def test_outcomes_resolve_command(run_cli, db, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout == ("Resolved 1 of 2 decisions without return_24h; "
                             "1 still pending (no price yet).\n")
+    one = run_cli(*args)
+    assert one.stdout == ("Resolved 0 of 1 decision without return_24h; "
+                          "1 still pending (no price yet).\n")
     second = run_cli(*args, "--json")
     assert json.loads(second.stdout) == {"outcome_type": "return_24h", "examined": 1,
                                          "resolved": 0, "pending": 1}
@@ -168,6 +183,26 @@ def test_bad_prices_file_is_one_line(run_cli, db, tmp_path: Path) -> None:
     result = run_cli("outcomes", "resolve", "--prices", str(prices), *db)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+
+
+def test_prices_sample_resolves_from_the_bundled_candles(run_cli, db) -> None:
+    run_cli("record", *db, input=_line(9, timestamp="2019-06-01T10:30:00Z"))
+    result = run_cli("outcomes", "resolve", "--prices", "sample", *db, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"outcome_type": "return_24h", "examined": 1,
+                                         "resolved": 1, "pending": 0}
+
+
+def test_a_missing_prices_file_names_the_sample(run_cli, db, tmp_path: Path) -> None:
+    result = run_cli("outcomes", "resolve", "--prices", str(tmp_path / "BTCUSDT-1h.csv"), *db)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--prices': no such file: '{tmp_path / 'BTCUSDT-1h.csv'}' "
+        "(the bundled sample is --prices sample)"
+    )
+    help_text = " ".join(run_cli("outcomes", "resolve", "--help").stdout.split())
+    assert "or 'sample': the bundled hourly BTC-USD candles of 2019-04-01..2019-09-30" in help_text
+    assert "(agents/data/BTCUSD_coinbase_1h.csv), read as BTCUSDT" in help_text
 
 
 def test_workspace_database_is_used_by_default(run_cli, workspace: Path) -> None:

@@ -92,11 +92,9 @@ def test_concurrent_resolvers_do_not_collide(tracker, tmp_path: Path) -> None:
     """A row written by another resolver between read and write is skipped, not an error."""
     ids = _decisions(tracker)
     tracker.track_decision_outcome(ids["buy_0900"], "return_24h", 0.5)  # written meanwhile
-    from tracker.resolve import _insert_new
-
     row = {"decision_id": ids["buy_0900"], "outcome_type": "return_24h", "outcome_value": 0.03,
            "timestamp": T0, "details": None}
-    assert _insert_new(tracker, [row]) == 0
+    assert tracker.track_new_outcomes([row]) == 0
     assert tracker.decision(ids["buy_0900"]).outcomes["return_24h"]["value"] == 0.5
 
 

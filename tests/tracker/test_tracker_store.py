@@ -51,6 +51,23 @@ def test_minimal_decision_and_explicit_agent_types(tracker) -> None:
     assert (record.context, record.prompt_versions, record.outputs) == (None, None, [])
 
 
+def test_bulk_ingest_leaves_the_garbage_collector_alone(tracker) -> None:
+    """A library does not switch the host's collector off, even for a moment (a caller's
+    other threads would run without it)."""
+    import gc
+
+    seen = []
+
+    def rows():
+        for n in range(3):
+            seen.append(gc.isenabled())
+            yield decision(n)
+
+    assert gc.isenabled()
+    assert len(tracker.track_decisions(rows())) == 3
+    assert seen == [True, True, True] and gc.isenabled()
+
+
 def test_track_decisions_returns_ids_in_input_order(tracker) -> None:
     rows = [decision(n, confidence=n / 10) for n in range(7)]
     ids = tracker.track_decisions(rows)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tracker.analysis.metrics import Cell, Tally, r4, rollup, total
 from tracker.analysis.sql import BINS
+from tracker.wording import plural
 
 MIN_SAMPLE = 30  # fewer calls with an outcome than this: no conclusion
 WELL_CALIBRATED = 0.05  # |mean confidence - accuracy| under this is called calibrated
@@ -96,7 +97,8 @@ def warnings(bins: list[dict[str, Any]], n: int) -> list[str]:
     if n == 0:
         out.append("no calls with an outcome in the window")
     elif n < MIN_SAMPLE:
-        out.append(f"only {n} calls with an outcome (< {MIN_SAMPLE}): too few to conclude")
+        out.append(f"only {plural(n, 'call')} with an outcome (< {MIN_SAMPLE}): too few to "
+                   "conclude")
     thin = [bin_label(k) for k, b in enumerate(bins) if 0 < b["count"] < MIN_SAMPLE]
     if thin and n >= MIN_SAMPLE:
         out.append(

@@ -20,7 +20,7 @@ critic prompt.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,8 +33,9 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
 from tracker.analysis.labels import label_blocks
 from tracker.db import read_transaction
-from tracker.errors import ValidationError
+from tracker.errors import UnknownAgentError, ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
+from tracker.wording import plural
 
 OVERALL = "overall"
 WEEKLY_AFTER_DAYS = 62  # longer windows are reported per week
@@ -58,12 +59,19 @@ def analyze_performance(
     window_hours: float = CONTRADICTION_WINDOW_HOURS,
     max_checked: int = MAX_CHECKED,
     max_listed: int = MAX_LISTED,
+    known_agents: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Analyze the ``days`` before ``until`` (default: now) for ``agents`` (None: every agent
-    with calls in the window) and for the team's final decisions."""
+    with calls in the window) and for the team's final decisions.
+
+    Given ``known_agents`` (the workspace's configured agents), a named agent must be one of
+    them or have recorded calls at any time; any other name is refused
+    (:class:`UnknownAgentError`). Without it every name gets a block, empty if need be."""
     window = _window(days, until)
     if band < 0 or window_hours <= 0 or max_checked < 0 or max_listed < 0:
         raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
+    if agents is not None and known_agents is not None:
+        _refuse_unknown(engine, agents, known_agents)
     weekly = days > WEEKLY_AFTER_DAYS
     common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
                                   weekly=weekly)
@@ -88,8 +96,7 @@ def analyze_performance(
             | {"by_label": shadows.get(name, [])} for name in names
         },
     }
-    if store_metrics:
-        store(engine, report, window)
+    report["stored_metrics"] = store(engine, report, window) if store_metrics else 0
     return report
 
 
@@ -173,6 +180,21 @@ def _shareable(engine: Engine) -> bool:
     return not isinstance(engine.pool, (SingletonThreadPool, StaticPool))
 
 
+def _refuse_unknown(engine: Engine, agents: list[str], configured: Iterable[str]) -> None:
+    known = list(dict.fromkeys(configured))
+    if all(name in known for name in agents):
+        return
+    with read_transaction(engine) as conn:
+        recorded = conn.execute(sa.select(sql.OUTPUTS.c.agent).distinct()).scalars()
+        known += sorted(set(recorded) - set(known))
+    unknown = [name for name in agents if name not in known]
+    if unknown:
+        raise UnknownAgentError(
+            f"unknown agent{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: neither "
+            f"configured nor recorded (known: {', '.join(known) or 'none'})"
+        )
+
+
 def _agents_in(conn: Connection, window: sql.Window) -> list[str]:
     outputs = sql.OUTPUTS
     query = (
@@ -253,10 +275,13 @@ def metric_rows(report: dict[str, Any], window: sql.Window) -> list[dict[str, An
     return rows
 
 
-def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> None:
+def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> int:
+    """Write the run's metrics; how many rows."""
     from tracker.store import DecisionTracker
 
-    DecisionTracker(engine=engine).record_metrics(metric_rows(report, window))
+    rows = metric_rows(report, window)
+    DecisionTracker(engine=engine).record_metrics(rows)
+    return len(rows)
 
 
 def agent_findings(
@@ -280,7 +305,8 @@ def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days
 
     cal = block["calibration"]
     lines = [
-        f"{agent}, last {days} days: {block['decisions']} calls, {block['with_outcome']} with "
+        f"{agent}, last {days} days: {plural(block['decisions'], 'call')}, "
+        f"{block['with_outcome']} with "
         f"an outcome, accuracy {pct(block['accuracy'])} (team's final decisions: "
         f"{pct(team['accuracy'])}); Brier {cal['brier']}, ECE {cal['ece']}.",
         f"Calibration: {cal['verdict']}.",
@@ -288,7 +314,8 @@ def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days
     ]
     for condition, part in block["by_market_condition"].items():
         lines.append(
-            f"In {condition} markets: {part['decisions']} calls, accuracy {pct(part['accuracy'])} "
+            f"In {condition} markets: {plural(part['decisions'], 'call')}, accuracy "
+            f"{pct(part['accuracy'])} "
             f"(n={part['with_outcome']})."
         )
     counts = {k: n for k, n in block["inconsistency_counts"].items() if n}
