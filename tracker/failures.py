@@ -99,7 +99,7 @@ def select_cases(
 ) -> list[Case]:
     until = datetime.now(UTC) if until is None else until
     since = until - timedelta(days=days)
-    with tracker._reading() as conn:
+    with tracker.reading() as conn:
         judged = _judged(conn, agent, since, until, outcome_type, band)
         groups = _failure_groups(judged) if failures else [[j] for j in judged if j.correct]
         groups.sort(key=lambda g: (-_group_severity(g), -g[0].timestamp.timestamp()))
@@ -117,7 +117,7 @@ def judged_cases(
     band: float,
 ) -> list[Case]:
     """Every judged output of ``agent`` with ``since < timestamp <= until``, oldest first."""
-    with tracker._reading() as conn:
+    with tracker.reading() as conn:
         judged = [j for j in _judged(conn, agent, since, until, outcome_type, band)
                   if j.timestamp > since]
         extra = _heavy_columns(conn, agent, [j.decision_id for j in judged])
