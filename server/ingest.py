@@ -99,7 +99,7 @@ def _plausible(item: Any, agents: Mapping[str, Any]) -> bool:
     """The checks the tracker does not make (external_id given, agents known), cheaply."""
     if not isinstance(item, Mapping) or item.get("external_id") is None:
         return False
-    outputs = item.get("agent_outputs") or ()
+    outputs = item.get("agent_outputs") or []  # none at all is fine (as in record)
     return isinstance(outputs, list) and all(
         isinstance(output, Mapping) and isinstance(output.get("agent"), str)
         and output["agent"] in agents for output in outputs)
