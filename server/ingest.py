@@ -62,7 +62,8 @@ def _store_decisions(context: ServerContext, items: list[Any]) -> dict[str, Any]
     try:
         if not all(_plausible(item, agents) for item in items):
             raise ValidationError("refused")
-        answers = context.tracker.ingest_records(records)  # checks every item itself
+        store = context.writer.ingest if context.writer else context.tracker.ingest_records
+        answers = store(records)  # checks every item itself
     except ValidationError as exc:
         # the slow path, only for a refused batch: check each item to list every bad one
         errors = [error for where, item in records
