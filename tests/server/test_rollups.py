@@ -108,3 +108,15 @@ def test_the_cache_serves_a_stale_answer_while_it_refreshes(database_url: str) -
         time.sleep(0.01)
     tracker.close()
     assert totals(latest.rows)["with_outcome"] == 4
+
+
+def test_since_keeps_the_rows_from_its_hour_on(client: TestClient, database_url: str) -> None:
+    seed(database_url)
+    since = (NOW - timedelta(hours=1)).replace(minute=59)
+    rows = client.get("/v1/rollups", params={"agent": "MarketAnalyst",
+                                             "since": since.isoformat()}).json()["rows"]
+    first = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:00:00Z")
+    assert rows and min(row["hour"] for row in rows) == first
+    assert len({row["hour"] for row in rows}) == 2
+    naive = client.get("/v1/rollups", params={"since": "2026-01-01T00:00:00"})
+    assert naive.status_code == 422 and "time zone" in naive.json()["error"]["message"]
