@@ -24,19 +24,11 @@ from typing import Any
 
 import httpx
 
-from agents.errors import AgentError
+from agents.errors import RemoteTrackerError
 
 __all__ = ["RemoteTracker", "RemoteTrackerError"]
 
 RETRIED_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-
-
-class RemoteTrackerError(AgentError):
-    """The tracker service refused a request or stayed unreachable after every retry."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class RemoteTracker:
@@ -124,7 +116,10 @@ def _with_external_id(decision: Mapping[str, Any]) -> dict[str, Any]:
 def _json_bytes(body: Any) -> bytes:
     import json
 
-    return json.dumps(body, default=_encode, allow_nan=False).encode()
+    try:
+        return json.dumps(body, default=_encode, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:  # nothing was sent
+        raise RemoteTrackerError(f"cannot send this to the tracker service: {exc}") from exc
 
 
 def _encode(value: Any) -> Any:

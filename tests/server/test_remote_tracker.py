@@ -128,3 +128,9 @@ def test_a_session_records_through_a_real_serve_process(workspace: Path, tmp_pat
         assert record.external_id
     finally:
         stored.close()
+
+
+def test_a_value_json_cannot_carry_is_refused_before_sending(client: TestClient) -> None:
+    with remote(client) as tracker, pytest.raises(RemoteTrackerError, match="cannot send"):
+        tracker.track_decisions([decision("nan", confidence=float("nan"))])
+    assert client.get("/v1/decisions").json()["decisions"] == []
