@@ -47,9 +47,13 @@ def replay_context(
     context: Mapping[str, Any],
     *,
     prompt_sha: str | None = None,
+    temperature: float | None = None,
 ) -> CallResult:
-    """One agent's new answer, with ``prompt_text``, on one recorded context."""
+    """One agent's new answer, with ``prompt_text``, on one recorded context (at the agent's
+    configured temperature unless ``temperature`` is given: the replay gate uses 0)."""
     config = workspace.agents.get(agent)
+    if temperature is None:
+        temperature = config.temperature if config else 0.2
     return call_agent(
         client,
         agent,
@@ -58,7 +62,7 @@ def replay_context(
         earlier_answers(context, agent),
         prompt_sha=prompt_sha,
         model=(config.model if config else None) or workspace.llm.model,
-        temperature=config.temperature if config else 0.2,
+        temperature=temperature,
     )
 
 
@@ -87,6 +91,7 @@ def replay_jobs(
     concurrency: int = DEFAULT_CONCURRENCY,
     prompt_sha: str | None = None,
     on_done: Callable[[int, CallResult], None] | None = None,
+    temperature: float | None = None,
 ) -> list[CallResult]:
     """Replay ``(prompt_text, context)`` jobs on one pool; results in input order."""
     if concurrency < 1:
@@ -95,7 +100,7 @@ def replay_jobs(
     try:
         futures = [
             pool.submit(replay_context, client, workspace, agent, text, context,
-                        prompt_sha=prompt_sha)
+                        prompt_sha=prompt_sha, temperature=temperature)
             for text, context in jobs
         ]
         results = []

@@ -40,6 +40,7 @@ from optimize_support import (  # noqa: E402
     configure,
     critic_answer,
     seed,
+    seed_held_out,
     sqlite_url,
 )
 
@@ -66,6 +67,8 @@ def workspace(folder: Path, failures: int, successes: int) -> Path:
     init_workspace(root)
     configure(root, llm="timeout = 10.0", optimize=f"concurrency = {CONCURRENCY}")
     seed(sqlite_url(root), failures=failures, successes=successes)
+    if successes:  # decisions after the walk-forward cut, for the replay gate to judge
+        seed_held_out(sqlite_url(root))
     return root
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.output import escape, print_json, stderr, stdout, workspace
+from cli.output import Moment, escape, print_json, stderr, stdout, workspace
 from cli.tracker_cmds import open_tracker
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 @click.option("--agent", required=True, help="The agent whose prompt to optimize.")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Look back this many days for failure cases.")
+@click.option("--until", type=Moment(), default=None,
+              help="End of the window, ISO 8601 (a time without zone is UTC). Default: now.")
 @click.option("--rounds", type=click.IntRange(1, 10), default=1, show_default=True,
               help="Independent critic attempts; the best candidate passing every gate wins.")
 @click.option("--engine", type=click.Choice(["llm", "heuristic"]), default=None,
@@ -56,12 +59,18 @@ if TYPE_CHECKING:
               help="Commit on this new branch from HEAD, leaving the checkout alone.")
 @click.option("--push", is_flag=True, help="Push the --branch to origin after committing.")
 @click.option("--no-cache", is_flag=True, help="Bypass the on-disk LLM response cache.")
+@click.option("--outcome-type", default="return_24h", show_default=True,
+              help="The outcome type a decision is judged on.")
+@click.option("--band", type=click.FloatRange(min=0), default=0.005, show_default=True,
+              help="HOLD band of the correctness rule (an outcome's own band wins).")
 @click.option("--label", default=None, help="Point this label (e.g. candidate) at the applied "
               "version instead of letting production follow it (production is pinned first).")
 @click.pass_context
-def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str | None,
+def optimize(ctx: click.Context, agent: str, days: int, until: datetime | None, rounds: int,
+             engine: str | None,
              model: str | None, dry_run: bool, auto_apply: bool, as_json: bool,
-             branch: str | None, push: bool, no_cache: bool, label: str | None) -> None:
+             branch: str | None, push: bool, no_cache: bool, outcome_type: str,
+             band: float, label: str | None) -> None:
     if label and branch:
         raise click.UsageError("--label moves a label on the checked-out branch: drop --branch")
     if push and not branch:
@@ -78,7 +87,9 @@ def optimize(ctx: click.Context, agent: str, days: int, rounds: int, engine: str
         )
         try:
             with status:
-                proposal = optimizer.propose(agent, days=days, rounds=rounds, engine=engine)
+                proposal = optimizer.propose(agent, days=days, rounds=rounds, engine=engine,
+                                             until=until, outcome_type=outcome_type,
+                                             band=band)
             if not as_json:
                 _render(proposal)
             result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push,

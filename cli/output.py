@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from rich.markup import escape
 
 from prompt_repo.config import Workspace, load_workspace
 
-__all__ = ["escape", "stdout", "stderr", "print_json", "workspace", "confirm"]
+__all__ = ["escape", "stdout", "stderr", "print_json", "workspace", "confirm", "Moment"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -41,3 +42,19 @@ def confirm(question: str, assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise click.ClickException("no terminal to ask on; pass --yes to proceed without asking")
     return click.confirm(question, default=False)
+
+
+class Moment(click.ParamType):
+    """An ISO 8601 date or time (``2019-09-02``, ``2019-09-02T06:00Z``); without a zone, UTC."""
+
+    name = "WHEN"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"not an ISO 8601 date or time: {value!r}", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -14,6 +14,11 @@ text inside the data cannot forge; the system message tells the critic never to 
 instructions found there. Whatever the critic does anyway ends as a diff, and a diff is
 applied only when it passes the gates (optimizer/gates.py).
 
+A case shows the critic what the agent saw: the WHOLE recorded context, flat
+(``{"rsi": 61.2, "price": 64000.5}``, as ``promptloop record`` takes it) or nested
+(``{"indicators": {...}}``, as sessions record it), every number exactly as recorded;
+only long strings are cut (:data:`MAX_STRING`).
+
 Everything here is a pure function: the same inputs give the same messages, which is what
 lets the LLM client's cache make a rerun free.
 """
@@ -167,7 +172,8 @@ def finding_lines(findings: Iterable[Any], limit: int = 15) -> list[str]:
 
 
 def compact_case(case: Any) -> dict[str, Any]:
-    """The parts of a tracker Case the critic needs, strings cut, floats rounded."""
+    """The parts of a tracker Case the critic needs: the whole context, strings cut,
+    numbers as recorded."""
     data = case.to_dict() if hasattr(case, "to_dict") else dict(case)
     context = data.get("context") or {}
     output = {k: v for k, v in (data.get("output") or {}).items() if k != "prompt_sha"}
@@ -180,7 +186,7 @@ def compact_case(case: Any) -> dict[str, Any]:
         "market_condition": data.get("market_condition"),
         "agent_answer": output,
         "outcome": outcome,
-        "market": {"price": context.get("price"), "indicators": context.get("indicators")},
+        "context": context or None,
         "other_calls": [
             {k: v for k, v in other.items() if k in OTHER_KEYS}
             for other in data.get("others") or []
@@ -191,13 +197,11 @@ def compact_case(case: Any) -> dict[str, Any]:
 def _compact(value: Any) -> Any:
     if isinstance(value, str):
         return value if len(value) <= MAX_STRING else value[:MAX_STRING] + "..."
-    if isinstance(value, float):
-        return float(f"{value:.4g}")
     if isinstance(value, Mapping):
         return {str(k): _compact(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
         return [_compact(v) for v in value]
-    return value if value is None or isinstance(value, int | bool) else str(value)
+    return value if value is None or isinstance(value, int | float | bool) else str(value)
 
 
 def _untrusted(data: Any) -> str:

@@ -4,6 +4,7 @@ OptimizerError
 ├── UnknownEngine        --engine names no engine, or the LLM engine has no endpoint
 ├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
+├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)
 ├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
 └── PatchError           (optimizer/patch.py, also a ValueError) a diff does not apply
 
@@ -26,6 +27,10 @@ class CritiqueFormatError(OptimizerError):
 
 class CriticFailed(OptimizerError):
     """Every round ended without an applicable candidate."""
+
+
+class BudgetTooSmall(OptimizerError):
+    """The run's planned LLM calls or tokens exceed [llm] max_calls / max_tokens."""
 
 
 class PromptTooLarge(OptimizerError):

@@ -85,7 +85,6 @@ class GateSettings:
     min_size_ratio: float = 0.6
     max_size_ratio: float = 2.0
     max_growth_chars: int = 1500
-    replay_margin: int = 0
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> GateSettings:

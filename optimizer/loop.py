@@ -3,9 +3,14 @@
 One run, :meth:`AgentPromptOptimizer.propose`:
 
 1. read the agent's current prompt and its commit sha (prompt_repo);
-2. the agent's failure cases over ``days`` (tracker); when the replay gate can run, the
-   newest third of them (and the successes of that window) are held out from the critic
-   and judged by the gate instead: walk-forward, the critic never sees what judges it;
+2. walk-forward by time (when the replay gate can run, i.e. an LLM is configured): the
+   window is cut at :func:`optimizer.walk_forward.time_cut` (``holdout_fraction``, the last
+   third by default); the critic sees failure cases from before the cut only; every
+   decision after the cut that has an outcome (failures and successes) is held out for the
+   replay gate. Then the budget plan (optimizer/replay_plan.py), before any LLM call: the
+   held-out set is replayed whole, or as a seeded stratified sample when it does not fit
+   ``[llm] max_calls``/``max_tokens``, or the run is refused at once. Fewer held-out
+   decisions than ``min_holdout``: the replay gate gives no verdict and fails;
 3. analyzer scores and findings, and the analysis findings (calibration, inconsistencies)
    when ``tracker.analysis`` exists;
 4. per round (``rounds`` rounds, run concurrently up to ``concurrency``): the critic call,
@@ -25,12 +30,17 @@ outcomes favour one), then the same gates: no key, no network. The engine defaul
 Then the caller decides: :meth:`~AgentPromptOptimizer.apply` (one commit through
 PromptRepo, optionally on a new branch and pushed) or :meth:`~AgentPromptOptimizer.record`
 (a rejected or dry run). Every run leaves exactly one ``optimization_runs`` row: a run that
-fails records an ``error`` row and re-raises. Progress goes to ``on_progress`` (one line
-per step, possibly from worker threads); the library never prints.
+fails records an ``error`` row and re-raises. An apply records its row BEFORE the commit
+(status ``error``, error :data:`APPLYING`) and completes it after, so a process killed
+in between leaves a row; the next run on the agent repairs such rows from the commits'
+``Promptloop-Run`` trailers (``applied`` with the commit's sha, or "nothing applied").
+Progress goes to ``on_progress`` (one line per step, possibly from worker threads); the
+library never prints.
 
 Settings come from the ``[optimize]`` table of promptloop.toml: ``temperature`` (0.2),
-``max_repairs`` (2), ``concurrency`` (4), ``max_cases`` (20) and the gate thresholds of
-:class:`optimizer.gates.GateSettings`.
+``max_repairs`` (2), ``concurrency`` (4), ``max_cases`` (20), ``holdout_fraction`` (1/3),
+``min_holdout`` (20), ``replay_repeats`` (1), ``replay_alpha`` (0.1), ``sample_seed`` (0)
+and the gate thresholds of :class:`optimizer.gates.GateSettings`.
 """
 
 from __future__ import annotations
@@ -53,11 +63,12 @@ from optimizer.proposal import (
     Proposal,
     commit_subject,
     commit_trailers,
-    split_walk_forward,
 )
+from optimizer.run_repair import APPLYING
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
 from tracker.errors import TrackerError
+from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
 if TYPE_CHECKING:
     from optimizer.evidence_check import Evidence
@@ -96,7 +107,9 @@ class AgentPromptOptimizer:
         self.max_repairs = setting(section, "max_repairs", 2)
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
-        self._replay: Callable[..., Any] | None = None
+        self.replay_settings = _replay_settings(section, use_cache)
+        self._replay: Any = None  # an optimizer.held_out.Replayer when the gate can run
+        self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
         self._owned: list[Any] = []  # what this object built, hence closes
 
     # -- collaborators, built on first use ------------------------------------------------
@@ -147,17 +160,22 @@ class AgentPromptOptimizer:
         rounds: int = 1,
         engine: str | None = None,
         until: datetime | None = None,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        band: float = DEFAULT_BAND,
     ) -> Proposal:
-        """Run the loop up to the gated candidates; writes nothing but an error row."""
+        """Run the loop up to the gated candidates; writes nothing but an error row (and
+        the repair of rows left by an apply that was killed, see :data:`APPLYING`)."""
         engine = engine or self.default_engine()
         self._check_engine(engine, rounds)
         proposal = Proposal(
             run_id=uuid.uuid4().hex[:16], agent=agent, engine=engine,
             model=self.workspace.llm.model if engine == "llm" else None,
-            days=days, started=datetime.now(UTC),
+            days=days, started=datetime.now(UTC), outcome_type=outcome_type, band=band,
         )
         try:
+            self._repair_interrupted(agent)
             self._gather(proposal, until)
+            self._plan(proposal, rounds)
             if engine == "heuristic":
                 proposal.candidates = [self._heuristic(proposal, until)]
             else:
@@ -178,6 +196,9 @@ class AgentPromptOptimizer:
         if push and not branch:
             raise OptimizerError("--push needs --branch: only a new branch is pushed")
         message = f"{commit_subject(proposal.agent, best.diagnosis)}\n\n{best.diagnosis}".strip()
+        # Recorded before the commit: a kill between the two leaves a row to repair.
+        self._save(proposal.run_columns("error", error=APPLYING,
+                                        note=f"branch {branch}" if branch else None))
         try:
             sha = self.repo.apply(proposal.agent, best.text, message, base=proposal.base_sha,
                                   trailers=commit_trailers(proposal, best), branch=branch)
@@ -219,24 +240,33 @@ class AgentPromptOptimizer:
         proposal.findings = self._performance_findings(agent, proposal.days, until)
 
     def _cases(self, proposal: Proposal, until: datetime | None) -> None:
-        """The failure cases, split walk-forward when the replay gate can judge the newest."""
-        self.progress(f"Loading failure cases of the last {proposal.days} days")
-        failures = self.tracker.failure_cases(proposal.agent, days=proposal.days,
-                                              limit=self.max_cases, until=until)
+        """The critic's failure cases, and with a replay gate the held-out decisions: the
+        window is cut by time and the critic sees only what lies before the cut."""
         self._replay, reason = self._replay_gate()
-        if self._replay is None or len(failures) < 2:
-            proposal.failures = list(failures)
-            proposal.notes.append(reason or "replay gate skipped: fewer than 2 failure cases")
+        if self._replay is None:
+            self.progress(f"Loading failure cases of the last {proposal.days} days")
+            proposal.failures = list(self.tracker.failure_cases(
+                proposal.agent, days=proposal.days, limit=self.max_cases, until=until,
+                outcome_type=proposal.outcome_type, band=proposal.band))
+            proposal.notes.append(str(reason))
             return
-        shown, holdout = split_walk_forward(failures, [])
-        assert holdout is not None  # two failures or more always hold one out
-        # Only the successes of the held-out window: the critic saw nothing of it either.
-        window = (until or datetime.now(UTC)) - holdout.since + timedelta(minutes=1)
-        successes = self.tracker.success_cases(proposal.agent, days=window / timedelta(days=1),
-                                               limit=self.max_cases, until=until)
-        holdout.successes = [c for c in successes if c.timestamp >= holdout.since]
-        proposal.failures, proposal.holdout = shown, holdout
-        proposal.notes.append(f"walk-forward: {holdout.describe()}")
+        from optimizer.held_out import load_cases
+
+        self.progress("Loading failure cases before the walk-forward cut, and every "
+                      "decision after it")
+        load_cases(self.tracker, proposal, self.replay_settings, until or datetime.now(UTC),
+                   self.max_cases)
+
+    def _plan(self, proposal: Proposal, rounds: int) -> None:
+        """Plan the LLM calls before making any; sample the held-out set down to fit."""
+        if self._replay is None and proposal.engine != "llm":
+            return
+        from optimizer.held_out import plan_run
+
+        budget = getattr(self.client, "budget", None)
+        plan_run(proposal, self.replay_settings, rounds=rounds, max_repairs=self.max_repairs,
+                 max_calls=getattr(budget, "max_calls", self.workspace.llm.max_calls),
+                 max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens))
 
     def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
         """Wording edits of the analyzer's offline rewrite (no slots, nothing that changes
@@ -352,11 +382,8 @@ class AgentPromptOptimizer:
             untrusted=case_texts(proposal.failures))
         if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
             return
-        self.progress(f"Round {candidate.round}: replaying {len(holdout.failures)} failure(s) "
-                      f"and {len(holdout.successes)} success(es) held out")
-        candidate.gates.append(self._replay(
-            self.client, self.workspace, proposal.agent, text, proposal.current,
-            holdout.failures, holdout.successes, margin=self.gate_settings.replay_margin))
+        candidate.gates.append(self._replay.verdict(proposal, holdout, text, self.progress,
+                                                    candidate.round))
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -370,16 +397,17 @@ class AgentPromptOptimizer:
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
 
-    def _replay_gate(self) -> tuple[Callable[..., Any] | None, str | None]:
+    def _replay_gate(self) -> tuple[Any, str | None]:
+        """An :class:`optimizer.held_out.Replayer`, or None and why the gate cannot run."""
         if not self.workspace.llm.configured:
             return None, "replay gate skipped: no LLM configured to replay the agent"
         try:
-            from optimizer.replay_gate import replay_gate
+            from optimizer.held_out import Replayer
         except ModuleNotFoundError as exc:
-            if exc.name != "optimizer.replay_gate":
+            if exc.name not in ("optimizer.replay_gate", "optimizer.held_out"):
                 raise
             return None, "replay gate not available in this installation"
-        return replay_gate, None
+        return Replayer(self.client, self.workspace, self.replay_settings), None
 
     def _performance_findings(self, agent: str, days: int, until: datetime | None) -> list[str]:
         try:
@@ -405,7 +433,19 @@ class AgentPromptOptimizer:
             pass  # the tracker itself is what failed; the original error is the one to show
 
     def _save(self, columns: dict[str, Any]) -> str:
-        return str(self.tracker.record_optimization_run(**columns))
+        """Store the run's row; a run recorded before (an apply) has its row updated."""
+        run_id = str(columns["run_id"])
+        if run_id in self._recorded:
+            self.tracker.update_optimization_run(**columns)
+            return run_id
+        self.tracker.record_optimization_run(**columns)
+        self._recorded.add(run_id)
+        return run_id
+
+    def _repair_interrupted(self, agent: str) -> None:
+        from optimizer.run_repair import repair_interrupted
+
+        repair_interrupted(self.tracker, self.repo, agent)
 
 
 def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
@@ -421,6 +461,12 @@ def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
     if text == current:
         raise CritiqueFormatError("the diff changes nothing in the prompt.")
     return text
+
+
+def _replay_settings(section: dict[str, Any], use_cache: bool) -> Any:
+    from optimizer.held_out import ReplaySettings
+
+    return ReplaySettings.from_section(section, use_cache=use_cache)
 
 
 def scores_of(analysis: Any) -> dict[str, float]:

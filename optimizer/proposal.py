@@ -6,13 +6,12 @@ the findings, and one :class:`Candidate` per round. The best candidate is the on
 the highest analyzer overall among those that passed every gate; ``shown`` is what the
 preview displays (the best, or the most promising rejected one, so a user sees why).
 
-Also here, as pure functions: the walk-forward split (:func:`split_walk_forward`), the
-commit subject and trailers of an apply, and the columns of an ``optimization_runs`` row.
+Also here, as pure functions: the commit subject and trailers of an apply (the held-out
+window and the replay verdict included), and the columns of an ``optimization_runs`` row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,6 @@ __all__ = [
     "Candidate",
     "HoldOut",
     "Proposal",
-    "split_walk_forward",
     "commit_subject",
     "commit_trailers",
     "SCORE_KEYS",
@@ -75,26 +73,59 @@ class Candidate:
 
 @dataclass
 class HoldOut:
-    """The newest cases, kept from the critic for the replay gate (walk-forward)."""
+    """The decisions after the walk-forward cut, kept from the critic for the replay gate.
+
+    ``since`` is the cut; ``failures`` and ``successes`` are the decisions replayed (all
+    held-out decisions with an outcome, or a seeded stratified sample of ``population``).
+    """
 
     since: datetime
     failures: list[Any]
     successes: list[Any]
+    until: datetime | None = None
+    population: int | None = None
+    seed: int | None = None
+    min_holdout: int = 0
+
+    @property
+    def cases(self) -> list[Any]:
+        """The replayed decisions, oldest first."""
+        return sorted([*self.failures, *self.successes], key=lambda c: (c.timestamp, c.case_id))
+
+    @property
+    def sampled(self) -> bool:
+        return self.population is not None and self.population > len(self.cases)
 
     def describe(self) -> str:
-        return (
-            f"{len(self.failures)} failure(s) and {len(self.successes)} success(es) from "
-            f"{self.since.isoformat(timespec='minutes')} on are held out from the critic "
-            "for the replay gate"
-        )
+        count = len(self.failures) + len(self.successes)
+        which = (f"a seeded stratified sample of {count} of {self.population} (seed {self.seed})"
+                 if self.sampled else f"{count}")
+        return (f"{which} decision(s) after the cut {self.since.isoformat(timespec='minutes')} "
+                f"({len(self.failures)} failure(s), {len(self.successes)} success(es)) are "
+                "held out from the critic for the replay gate")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat(),
+            "cut": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "decisions": self.population if self.population is not None
+            else len(self.failures) + len(self.successes),
+            "replayed": len(self.failures) + len(self.successes),
+            "sampled": self.sampled,
+            "seed": self.seed,
+            "min_holdout": self.min_holdout,
             "failure_case_ids": [c.case_id for c in self.failures],
             "success_case_ids": [c.case_id for c in self.successes],
             "description": self.describe(),
         }
+
+    def trailer(self) -> str:
+        sample = (f"sample {len(self.cases)} of {self.population}, seed {self.seed}"
+                  if self.sampled else "all replayed")
+        return (f"cut {self.since.isoformat(timespec='minutes')}, "
+                f"{len(self.failures) + len(self.successes)} decisions "
+                f"({len(self.failures)} failures, {len(self.successes)} successes), {sample}")
 
 
 @dataclass
@@ -118,6 +149,9 @@ class Proposal:
     candidates: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     usage: dict[str, int] = field(default_factory=dict)
+    outcome_type: str = "return_24h"
+    band: float = 0.005
+    plan: dict[str, Any] | None = None  # the budget plan (optimizer/replay_plan.py)
 
     @property
     def best(self) -> Candidate | None:
@@ -154,6 +188,9 @@ class Proposal:
             "candidates": [c.to_dict() for c in self.candidates],
             "notes": self.notes,
             "usage": self.usage,
+            "outcome_type": self.outcome_type,
+            "band": self.band,
+            "plan": self.plan,
         }
 
     def run_columns(self, status: str, *, result_sha: str | None = None,
@@ -171,6 +208,9 @@ class Proposal:
             ],
             "notes": self.notes + ([note] if note else []),
             "cached_calls": self.usage.get("cached_calls", 0),
+            "outcome_type": self.outcome_type,
+            "band": self.band,
+            "plan": self.plan,
         }
         return {
             "run_id": self.run_id,
@@ -194,24 +234,6 @@ class Proposal:
         }
 
 
-def split_walk_forward(failures: Sequence[Any], successes: Sequence[Any]
-                       ) -> tuple[list[Any], HoldOut | None]:
-    """Hold out the newest third of the failures (at least one, and one left for the critic).
-
-    The successes of the held-out window go to the gate too. The critic's cases keep the
-    tracker's order (most instructive first).
-    """
-    if len(failures) < 2:
-        return list(failures), None
-    by_time = sorted(failures, key=lambda c: c.timestamp)
-    held = by_time[-max(1, len(by_time) // 3):]
-    since = held[0].timestamp
-    held_ids = {c.case_id for c in held}
-    shown = [c for c in failures if c.case_id not in held_ids]
-    later = [c for c in successes if c.timestamp >= since]
-    return shown, HoldOut(since, held, later)
-
-
 def commit_subject(agent: str, diagnosis: str) -> str:
     """``optimize(<Agent>): <the diagnosis's first line, shortened>``."""
     first = next((line.strip() for line in diagnosis.splitlines() if line.strip()), "")
@@ -230,9 +252,12 @@ def commit_trailers(proposal: Proposal, candidate: Candidate) -> dict[str, str]:
         "Promptloop-Scores-After": format_scores(candidate.scores),
         "Promptloop-Failure-Cases": ",".join(c.case_id for c in proposal.failures) or "none",
     }
+    if proposal.holdout is not None:
+        trailers["Promptloop-Held-Out"] = proposal.holdout.trailer()
     replay = candidate.gate("replay")
     if replay is not None:
-        trailers["Promptloop-Replay"] = str(replay.data.get("summary") or replay.detail)
+        verdict = "pass" if replay.passed else "fail"
+        trailers["Promptloop-Replay"] = f"{replay.data.get('summary') or replay.detail}: {verdict}"
     evidence = candidate.gate("offline-evidence")
     if evidence is not None:
         trailers["Promptloop-Offline-Evidence"] = str(evidence.data["summary"])

@@ -67,8 +67,8 @@ class LLMSettings:
     model: str = DEFAULT_MODEL
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)  # never printed
-    max_calls: int = 50
-    max_tokens: int = 200_000
+    max_calls: int = 300  # a default optimize run: 3 critic calls + 2 x ~100 replays + retries
+    max_tokens: int = 1_000_000
     timeout: float = 60.0
     connect_timeout: float = 10.0
     deadline: float = 120.0

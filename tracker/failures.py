@@ -15,6 +15,10 @@ Kinds, most instructive first by :attr:`Case.severity`:
   holds the other call;
 - ``success``: a correct call (:meth:`DecisionTracker.success_cases`).
 
+:func:`judged_cases` is the other reading, for the walk-forward replay gate: EVERY judged
+output of the agent in a time span, one case per decision (no pairing, no ranking),
+oldest first, so that what judges a candidate is never chosen by severity.
+
 Severity = confidence x (1 + m / (m + band)), where m is how far the realized return lay from
 the rule's boundary: a confident call that missed by a lot scores near 2, a hesitant call that
 barely missed near its confidence. A contradiction scores 1.25 x its worse member: the same
@@ -102,6 +106,22 @@ def select_cases(
         groups = groups[:limit] if limit is not None else groups
         extra = _heavy_columns(conn, agent, [j.decision_id for g in groups for j in g])
     return [_case(agent, group, extra) for group in groups]
+
+
+def judged_cases(
+    tracker: DecisionTracker,
+    agent: str,
+    since: datetime,
+    until: datetime,
+    outcome_type: str,
+    band: float,
+) -> list[Case]:
+    """Every judged output of ``agent`` with ``since < timestamp <= until``, oldest first."""
+    with tracker._reading() as conn:
+        judged = [j for j in _judged(conn, agent, since, until, outcome_type, band)
+                  if j.timestamp > since]
+        extra = _heavy_columns(conn, agent, [j.decision_id for j in judged])
+    return [_case(agent, [j], extra) for j in judged]
 
 
 def _judged(

@@ -231,6 +231,18 @@ class DecisionTracker:
             conn.execute(RUNS.insert(), row)
         return str(row["run_id"])
 
+    def update_optimization_run(self, run_id: str, **columns: Any) -> None:
+        """Replace the columns of a stored run (all but ``run_id``): a run recorded before
+        its commit is completed after it (see optimizer/loop.py)."""
+        known = [c.name for c in RUNS.c if c.name != "id"]
+        with self._writing() as conn:
+            row = conn.execute(sa.select(RUNS).where(RUNS.c.run_id == run_id)).first()
+            if row is None:
+                raise ValidationError(f"no optimization run {run_id!r}")
+            merged = {**{k: getattr(row, k) for k in known}, **columns, "run_id": run_id}
+            checked = v.optimization_run_row(merged, known)
+            conn.execute(RUNS.update().where(RUNS.c.run_id == run_id).values(**checked))
+
     def optimization_runs(self, agent: str | None = None, limit: int | None = None) -> list[dict]:
         """Stored optimization runs, newest first."""
         query = sa.select(RUNS).order_by(RUNS.c.timestamp.desc(), RUNS.c.id.desc()).limit(limit)
@@ -324,6 +336,21 @@ class DecisionTracker:
         from tracker.failures import select_cases
 
         return select_cases(self, agent, days, limit, until, outcome_type, band, failures=False)
+
+    def judged_cases(
+        self,
+        agent: str,
+        since: datetime,
+        until: datetime,
+        *,
+        outcome_type: str = DEFAULT_OUTCOME_TYPE,
+        band: float = DEFAULT_BAND,
+    ) -> list[Case]:
+        """Every output of the agent after ``since`` up to ``until`` that has an outcome,
+        failures and successes alike, oldest first (the replay gate's held-out window)."""
+        from tracker.failures import judged_cases
+
+        return judged_cases(self, agent, since, until, outcome_type, band)
 
     # --- helpers ----------------------------------------------------------------------
 

@@ -70,8 +70,13 @@ def test_a_new_agent_runs_in_session_analyze_and_optimize(run_cli, workspace: Pa
     assert (block["decisions"], block["with_outcome"]) == (5, 5)
     assert block["by_prompt_version"][added["commit"]]["decisions"] == 5
 
+    # the backtest's window, cut at 2019-09-01 06:00: one failure before it for the critic,
+    # four decisions after it for the replay (a replay verdict needs two here)
+    with (workspace / "promptloop.toml").open("a") as toml:
+        toml.write("\n[optimize]\nmin_holdout = 2\n")
     before = len(stub.requests)
-    run = cli("optimize", "--agent", NEW, "--days", "5000", "--dry-run")
+    run = cli("optimize", "--agent", NEW, "--until", "2019-09-02T06:00", "--days", "3",
+              "--dry-run")
     assert (run["agent"], run["engine"], run["base_sha"]) == (NEW, "llm", added["commit"])
     assert run["prompt_path"] == f"prompts/{NEW}.md" and run["failure_cases"]
     assert run["diff"] == DIFF

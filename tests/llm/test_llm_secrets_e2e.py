@@ -166,16 +166,16 @@ def _git(root: Path, *args: str) -> str:
 
 def _seed_failures(root: Path) -> None:
     """MarketAnalyst's confident BUYs before 4 % drops (failures) and before 3 % rises
-    (successes) over the last days, so that optimize has cases to show and to replay."""
+    (successes), every 0.4 days over the last 28: failures before the walk-forward cut (10
+    days ago) for the critic, 24 decisions after it for the replay gate."""
     from prompt_repo import load_workspace
     from tracker import DecisionTracker
 
     tracker = DecisionTracker(load_workspace(root).database_url)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
-        for n in range(1, 7):
-            for ago, ret in ((timedelta(days=n), -0.04), (timedelta(days=n - 0.5), 0.03)):
-                _record(tracker, now - ago, ret)
+        for k in range(1, 71):
+            _record(tracker, now - timedelta(days=0.4 * k), -0.04 if k % 2 else 0.03)
     finally:
         tracker.close()
 

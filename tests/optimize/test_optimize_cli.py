@@ -19,17 +19,19 @@ from optimize_support import (
     API_KEY,
     BAD_DIFF,
     GOOD_DIFF,
+    GOOD_LINE,
     VAGUE_DIFF,
     commit_message,
     configure,
     critic_answer,
+    critic_requests,
     head,
     runs,
+    scripted,
     seed,
+    seed_held_out,
     sqlite_url,
 )
-
-GOOD_LINE = "If the trend and `macd_hist` disagree, answer HOLD with a confidence of at most 0.55."
 
 
 def llm_env(stub: StubLLM, **extra: str) -> dict[str, str]:
@@ -52,7 +54,8 @@ def prompt_text(ws: Path) -> str:
 
 def test_good_diff_is_applied_as_one_commit_with_trailers(run_cli, opt_ws, stub, database_url):
     [decision] = seed(database_url, failures=1)
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(database_url)
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base = head(opt_ws)
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply",
@@ -80,30 +83,36 @@ def test_good_diff_is_applied_as_one_commit_with_trailers(run_cli, opt_ws, stub,
                         found["Promptloop-Scores-After"])
     assert run["status"] == "applied" and run["result_sha"] == head(opt_ws)
     assert run["base_sha"] == base and run["engine"] == "llm"
-    assert (run["llm_calls"], run["prompt_tokens"], run["completion_tokens"]) == (1, 120, 40)
+    calls = 1 + 2 * 20  # the critic, then both prompts on the 20 held-out decisions
+    assert (run["llm_calls"], run["prompt_tokens"], run["completion_tokens"]) == (
+        calls, 120 * calls, 40 * calls)
     assert run["failure_case_ids"] == [f"d{decision}"]
     assert GOOD_LINE in run["diff"] and run["critique"].startswith("The prompt leaves")
     assert run["gates"]["passed"] is True
-    [request] = stub.requests
+    [request] = critic_requests(stub.requests)
     assert f'"case": "d{decision}"' in request["messages"][1]["content"]
+    assert found["Promptloop-Replay"].startswith("fixed 8, broke 0 of 20 held-out decisions")
+    assert found["Promptloop-Held-Out"].endswith(
+        "20 decisions (8 failures, 12 successes), all replayed")
     everything = result.stdout + result.stderr + message + json.dumps(run, default=str)
     assert API_KEY not in everything
 
 
 def test_malformed_diff_is_repaired_on_the_second_try(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(BAD_DIFF)), answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(BAD_DIFF)), answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply")
 
     assert result.returncode == 0, result.stderr
     assert GOOD_LINE in prompt_text(opt_ws)
-    assert len(stub.requests) == 2
-    system, user, previous, repair = stub.requests[1]["messages"]
+    assert len(critic_requests(stub.requests)) == 2
+    system, user, previous, repair = critic_requests(stub.requests)[1]["messages"]
     assert previous == {"role": "assistant", "content": critic_answer(BAD_DIFF)}
     assert "Hunk 1 of 1" in repair["content"] and "not in the prompt" in repair["content"]
     [run] = runs(sqlite_url(opt_ws))
-    assert run["gates"]["candidates"][0]["repairs"] == 1 and run["llm_calls"] == 2
+    assert run["gates"]["candidates"][0]["repairs"] == 1 and run["llm_calls"] == 2 + 40
 
 
 def test_a_diff_that_never_applies_ends_the_run_with_nothing_written(run_cli, opt_ws, stub):
@@ -126,35 +135,42 @@ def test_a_diff_that_never_applies_ends_the_run_with_nothing_written(run_cli, op
 
 def test_rate_limit_with_retry_after_then_success(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(failure(429, {"Retry-After": "1"}, "slow down"), answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(failure(429, {"Retry-After": "1"}, "slow down"),
+                           answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply")
 
     assert result.returncode == 0, result.stderr
-    assert len(stub.requests) == 2
+    assert len(critic_requests(stub.requests)) == 2
     assert GOOD_LINE in prompt_text(opt_ws)
 
 
 def test_timeout_then_success(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws))
     # The workspace's [llm] timeout is 1 s: the first answer comes too late.
-    stub.add(Reply(text=critic_answer(GOOD_DIFF), delay=3.0), answer(critic_answer(GOOD_DIFF)))
+    stub.script = scripted(Reply(text=critic_answer(GOOD_DIFF), delay=3.0),
+                           answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply")
 
     assert result.returncode == 0, result.stderr
-    assert len(stub.requests) == 2
+    assert len(critic_requests(stub.requests)) == 2
     assert GOOD_LINE in prompt_text(opt_ws)
 
 
 def test_garbage_instead_of_an_answer_is_sent_back_once(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(answer('{"action": "BUY", "confidence": 0.9'), answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer('{"action": "BUY", "confidence": 0.9'),
+                           answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply")
 
     assert result.returncode == 0, result.stderr
-    assert "contains no unified diff" in stub.requests[1]["messages"][-1]["content"]
+    repair = critic_requests(stub.requests)[1]["messages"][-1]["content"]
+    assert "contains no unified diff" in repair
     assert GOOD_LINE in prompt_text(opt_ws)
 
 
@@ -172,21 +188,43 @@ def test_a_garbage_http_body_is_one_clean_error(run_cli, opt_ws, stub):
     assert runs(sqlite_url(opt_ws))[0]["status"] == "error"
 
 
-def test_budget_exceeded_mid_run_stops_cleanly(run_cli, opt_ws, stub):
-    configure(opt_ws, llm="max_calls = 1")
+def test_a_budget_that_cannot_pay_for_the_run_is_refused_before_any_call(run_cli, opt_ws, stub):
+    configure(opt_ws, llm="max_calls = 40")
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(BAD_DIFF)), answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base = head(opt_ws)
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply")
 
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Error: LLM budget spent: 1 calls made, max_calls is 1 "
-        "(raise [llm] max_calls in promptloop.toml)")
-    assert len(stub.requests) == 1 and head(opt_ws) == base
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Error: the LLM budget cannot pay for this run: 3 critic call(s) "
+                           "and 20 held-out decision(s) x 2 replay call(s) need about 43 calls")
+    assert "max_calls is 40" in line
+    assert stub.requests == [] and head(opt_ws) == base
     [run] = runs(sqlite_url(opt_ws))
     assert run["status"] == "error" and "budget" in run["error"]
+
+
+def test_a_small_budget_replays_a_seeded_stratified_sample(run_cli, opt_ws, stub):
+    configure(opt_ws, llm="max_calls = 60")  # 48 after the 20 % spare: 3 critic + 2 x 22
+    seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws), failures=10, successes=20)
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
+
+    result = optimize(run_cli, opt_ws, stub, "--auto-apply", "--json")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    held = data["held_out"]
+    assert (held["decisions"], held["replayed"], held["sampled"], held["seed"]) == (
+        30, 22, True, 0)
+    assert (len(held["failure_case_ids"]), len(held["success_case_ids"])) == (7, 15)
+    assert data["plan"]["replay_calls"] == 44 and data["usage"]["calls"] == 1 + 44
+    replay = {g["name"]: g for g in data["gates"]}["replay"]
+    assert replay["data"]["fixed"] == 7 and replay["passed"]
+    assert data["applied"] is True
 
 
 def test_a_candidate_that_worsens_ambiguity_is_rejected_by_the_gate(run_cli, opt_ws, stub):
@@ -209,7 +247,8 @@ def test_a_candidate_that_worsens_ambiguity_is_rejected_by_the_gate(run_cli, opt
 
 def test_dry_run_shows_the_proposal_and_writes_no_commit(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base, text = head(opt_ws), prompt_text(opt_ws)
 
     result = optimize(run_cli, opt_ws, stub, "--dry-run")
@@ -225,7 +264,8 @@ def test_dry_run_shows_the_proposal_and_writes_no_commit(run_cli, opt_ws, stub):
 
 def test_without_a_terminal_and_without_auto_apply_nothing_is_applied(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base = head(opt_ws)
 
     result = optimize(run_cli, opt_ws, stub)  # stdin is a pipe, not a terminal
@@ -242,7 +282,8 @@ def test_branch_and_push_to_a_local_bare_remote(run_cli, opt_ws, stub, tmp_path)
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     subprocess.run(["git", "-C", str(opt_ws), "remote", "add", "origin", str(remote)], check=True)
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base, text = head(opt_ws), prompt_text(opt_ws)
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply", "--branch", "promptloop/opt-1",
@@ -267,21 +308,22 @@ def test_push_needs_a_branch(run_cli, opt_ws):
 
 def test_a_cached_rerun_makes_no_http_call(run_cli, opt_ws, stub):
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(BAD_DIFF)), answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(BAD_DIFF)), answer(critic_answer(GOOD_DIFF)))
 
     first = optimize(run_cli, opt_ws, stub, "--dry-run")
     second = optimize(run_cli, opt_ws, stub, "--dry-run")
 
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
-    assert len(stub.requests) == 2  # both from the first run
+    assert len(critic_requests(stub.requests)) == 2  # both from the first run
     assert GOOD_LINE in second.stdout
     rerun = runs(sqlite_url(opt_ws))[0]
-    assert rerun["llm_calls"] == 0 and rerun["gates"]["cached_calls"] == 2
+    assert rerun["llm_calls"] == 0 and rerun["gates"]["cached_calls"] == 2 + 40
 
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     third = optimize(run_cli, opt_ws, stub, "--dry-run", "--no-cache")
     assert third.returncode == 0, third.stderr
-    assert len(stub.requests) == 3
+    assert len(critic_requests(stub.requests)) == 3
 
 
 def test_heuristic_engine_by_default_without_a_key(run_cli, opt_ws):
@@ -316,7 +358,8 @@ def test_no_failure_cases_means_no_call(run_cli, opt_ws, stub):
 
 def test_json_summary(run_cli, opt_ws, stub):
     [decision] = seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--json", "--auto-apply")
 
@@ -326,9 +369,16 @@ def test_json_summary(run_cli, opt_ws, stub):
     assert data["agent"] == AGENT and data["engine"] == "llm" and data["passed"] is True
     assert [c["case_id"] for c in data["failure_cases"]] == [f"d{decision}"]
     assert [g["name"] for g in data["gates"]] == ["placeholders", "slots", "size", "scores",
-                                                  "change", "taint"]
-    assert data["usage"] == {"calls": 1, "cached_calls": 0, "prompt_tokens": 120,
-                             "completion_tokens": 40}
+                                                  "change", "taint", "replay"]
+    assert data["usage"] == {"calls": 41, "cached_calls": 0, "prompt_tokens": 120 * 41,
+                             "completion_tokens": 40 * 41}
+    replay = data["gates"][-1]
+    assert (replay["data"]["fixed"], replay["data"]["broken"], replay["data"]["cases"]) == (
+        8, 0, 20)
+    assert replay["data"]["p_value"] == 0.003906 and replay["data"]["alpha"] == 0.1
+    assert replay["data"]["brier"]["change"] == -0.08
+    assert data["held_out"]["decisions"] == 20 and data["held_out"]["cut"]
+    assert (data["outcome_type"], data["band"]) == ("return_24h", 0.005)
     assert GOOD_LINE in data["diff"] and data["scores_after"]["overall"] > \
         data["scores_before"]["overall"]
 
@@ -337,7 +387,8 @@ def test_github_step_summary_is_appended(run_cli, opt_ws, stub, tmp_path):
     summary = tmp_path / "summary.md"
     summary.write_text("# earlier step\n")
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
 
     result = optimize(run_cli, opt_ws, stub, "--auto-apply",
                       env={"GITHUB_STEP_SUMMARY": str(summary)})
@@ -352,7 +403,8 @@ def test_github_step_summary_is_appended(run_cli, opt_ws, stub, tmp_path):
 @pytest.mark.parametrize(("reply", "status"), [("y", "applied"), ("n", "rejected")])
 def test_the_apply_question_on_a_terminal(opt_ws, stub, reply, status):
     seed(sqlite_url(opt_ws))
-    stub.add(answer(critic_answer(GOOD_DIFF)))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
     base = head(opt_ws)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMPTLOOP_"))}
     master, terminal = pty.openpty()
@@ -372,34 +424,44 @@ def test_the_apply_question_on_a_terminal(opt_ws, stub, reply, status):
     assert (head(opt_ws, "HEAD~1") if status == "applied" else head(opt_ws)) == base
 
 
-def replaying_endpoint(request: dict) -> Reply:
-    """The critic proposes GOOD_DIFF; an agent with that line sells on negative momentum."""
-    system, user = request["messages"][:2]
-    if system["content"].startswith("You are a senior prompt engineer"):
-        return answer(critic_answer(GOOD_DIFF))
-    negative = re.search(r'"macd_hist":\s*-', user["content"]) is not None
-    action = "SELL" if GOOD_LINE in system["content"] and negative else "BUY"
-    return answer(json.dumps({"action": action, "confidence": 0.6, "risk_level": "MEDIUM",
-                              "reasoning": "replayed"}))
-
-
-def test_the_replay_gate_judges_held_out_cases_and_signs_the_commit(run_cli, opt_ws):
+def test_the_replay_gate_judges_held_out_decisions_and_signs_the_commit(run_cli, opt_ws):
     ids = seed(sqlite_url(opt_ws), failures=3, successes=2)
-    with StubLLM(replaying_endpoint) as stub:
+    held = seed_held_out(sqlite_url(opt_ws))
+    with StubLLM(scripted(answer(critic_answer(GOOD_DIFF)))) as stub:
         result = optimize(run_cli, opt_ws, stub, "--auto-apply")
         calls = len(stub.requests)
 
     assert result.returncode == 0, result.stderr
-    assert "walk-forward: 1 failure(s) and 1 success(es) from" in result.stdout
-    assert "held out from the critic for the replay gate" in result.stdout
-    assert "Failure cases shown to the critic (2)" in result.stdout
-    assert re.search(r"replay\s+.\s*pass\s+.\s*fixed 1, broke 0 on 2 held-out cases",
+    assert re.search(r"walk-forward: 20 decision\(s\) after the cut \S+ \(8 failure\(s\), 12 "
+                     r"success\(es\)\) are held out from the critic", result.stdout)
+    assert "Failure cases shown to the critic (3)" in result.stdout
+    assert re.search(r"replay\s+.\s*pass\s+.\s*fixed 8, broke 0 of 20 held-out decisions",
                      result.stdout)
-    assert calls == 1 + 2 * 2  # the critic, then both prompts on the 2 held-out cases
+    assert calls == 1 + 2 * 20  # the critic, then both prompts on the 20 held-out decisions
     found = trailers(commit_message(opt_ws))
-    assert found["Promptloop-Replay"].startswith("fixed 1, broke 0 on 2 held-out cases")
-    newest, *older = ids[:3]  # failure 1 is the newest: held out, never shown to the critic
-    assert sorted(found["Promptloop-Failure-Cases"].split(",")) == sorted(f"d{i}" for i in older)
+    assert found["Promptloop-Replay"].startswith("fixed 8, broke 0 of 20 held-out decisions")
+    assert sorted(found["Promptloop-Failure-Cases"].split(",")) == sorted(
+        f"d{i}" for i in ids[:3])
     [run] = runs(sqlite_url(opt_ws))
-    assert run["gates"]["held_out"]["failure_case_ids"] == [f"d{newest}"]
-    assert run["gates"]["held_out"]["success_case_ids"] == [f"d{ids[3]}"]
+    judged = run["gates"]["held_out"]
+    assert sorted(judged["failure_case_ids"] + judged["success_case_ids"]) == sorted(
+        f"d{i}" for i in held)
+
+
+def test_outcome_type_and_band_choose_what_judges_the_calls(run_cli, opt_ws, stub):
+    """Under return_4h every recorded call of the window was right: nothing to show."""
+    from tracker import DecisionTracker
+
+    [decision] = seed(sqlite_url(opt_ws))
+    tracker = DecisionTracker(sqlite_url(opt_ws))
+    tracker.track_decision_outcome(decision, "return_4h", 0.02)
+    tracker.close()
+
+    result = optimize(run_cli, opt_ws, stub, "--json", "--outcome-type", "return_4h",
+                      "--band", "0.01")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["outcome_type"], data["band"], data["failure_cases"]) == (
+        "return_4h", 0.01, [])
+    assert stub.requests == []

@@ -158,13 +158,24 @@ def _case(reasoning: str) -> dict:
     }
 
 
-def test_cases_are_compacted() -> None:
+def test_cases_are_compacted_with_numbers_as_recorded() -> None:
     data = compact_case(_case("x" * 2000))
-    assert data["agent_answer"]["confidence"] == 0.9123
+    assert data["agent_answer"]["confidence"] == 0.91234
     assert "prompt_sha" not in data["agent_answer"]
     assert len(data["agent_answer"]["reasoning"]) == 703
-    assert data["market"] == {"price": 64120.0, "indicators": {"rsi_14": 71.23}}
-    assert data["outcome"] == {"type": "return_24h", "value": -0.04123, "correct": False}
+    assert data["context"] == {"price": 64123.456789, "indicators": {"rsi_14": 71.234567}}
+    assert data["outcome"] == {"type": "return_24h", "value": -0.0412345, "correct": False}
+
+
+def test_the_critic_sees_a_flat_context_whole() -> None:
+    case = _case("r")
+    case["context"] = {"rsi": 61.2, "price": 64000.5, "funding_rate": 0.000123456,
+                       "orderbook": {"bid": 63999.75, "ask": 64001.25}, "venue": "binance"}
+    data = compact_case(case)
+    assert data["context"] == case["context"]
+    _, user = critic_messages("A", "p", {"overall": 1.0}, [], [], [case])
+    assert '"funding_rate": 0.000123456' in user["content"]
+    assert '"price": 64000.5' in user["content"]
 
 
 def test_messages_number_the_prompt_and_fence_the_untrusted_cases() -> None:

@@ -109,8 +109,8 @@ def test_static_gates_order() -> None:
 
 
 def test_settings_from_the_optimize_table() -> None:
-    settings = GateSettings.from_section({"tolerance": "1.5", "replay_margin": 2, "model": "x"})
-    assert settings.tolerance == 1.5 and settings.replay_margin == 2
+    settings = GateSettings.from_section({"tolerance": "1.5", "max_growth_chars": 2, "model": "x"})
+    assert settings.tolerance == 1.5 and settings.max_growth_chars == 2
     assert settings.max_size_ratio == 2.0
     with pytest.raises(OptimizerError, match=r"\[optimize\] tolerance"):
         GateSettings.from_section({"tolerance": "lots"})

@@ -16,7 +16,16 @@ from fastapi.testclient import TestClient
 from llm_stub_server import StubLLM, answer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "optimize"))
-from optimize_support import AGENT, API_KEY, GOOD_DIFF, configure, critic_answer, seed  # noqa: E402
+from optimize_support import (  # noqa: E402
+    AGENT,
+    API_KEY,
+    GOOD_DIFF,
+    configure,
+    critic_answer,
+    scripted,
+    seed,
+    seed_held_out,
+)
 
 
 def wait_for(client: TestClient, job_id: str, **headers: str) -> dict[str, Any]:
@@ -60,7 +69,8 @@ def test_llm_run_with_auto_apply_commits_the_critics_diff(
         monkeypatch: pytest.MonkeyPatch) -> None:
     configure(workspace, llm="timeout = 5.0")
     seed(database_url, failures=1)
-    with StubLLM([answer(critic_answer(GOOD_DIFF))]) as stub:
+    seed_held_out(database_url)  # the replay gate judges the candidate on these
+    with StubLLM(scripted(answer(critic_answer(GOOD_DIFF)))) as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
         monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
         client = make_client()

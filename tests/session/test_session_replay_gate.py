@@ -43,9 +43,10 @@ def case(case_id: str, truth: str, kind: str, agent_was_right: bool) -> dict:
 
 
 FAILURES = [case(f"d{i}", truth, "confidently_wrong", False)
-            for i, truth in enumerate(["BUY", "SELL", "BUY"], start=1)]
+            for i, truth in enumerate(["BUY", "SELL", "BUY", "SELL"], start=1)]
 SUCCESSES = [case(f"d{i}", truth, "success", True)
              for i, truth in enumerate(["SELL", "BUY"], start=10)]
+CASES = FAILURES + SUCCESSES
 
 
 def model(request: dict) -> str:
@@ -71,25 +72,29 @@ def setup(respx_llm, tmp_path: Path):
 
 def test_candidate_that_fixes_failures_passes(setup) -> None:
     fake, client, ws = setup
-    result = replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", FAILURES, SUCCESSES)
+    result = replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", CASES)
     assert result.name == "replay" and result.passed
-    assert (result.data["fixed"], result.data["broken"], result.data["cases"]) == (3, 0, 5)
-    assert result.data["failures"] == {"cases": 3, "fixed": 3, "broken": 0}
+    assert (result.data["fixed"], result.data["broken"], result.data["cases"]) == (4, 0, 6)
+    assert result.data["failures"] == {"cases": 4, "fixed": 4, "broken": 0}
     assert result.data["successes"] == {"cases": 2, "fixed": 0, "broken": 0}
-    assert "held-out" in result.detail and "fixed 3, broke 0" in result.detail
-    assert len(fake.requests) == 10  # each case with the candidate and the current prompt
+    assert result.data["p_value"] == 0.0625 and result.data["alpha"] == 0.1
+    assert "held-out" in result.detail and "fixed 4, broke 0" in result.detail
+    assert len(fake.requests) == 12  # each case with the candidate and the current prompt
+    assert {r["temperature"] for r in fake.requests} == {0}
     by_case = {row["case_id"]: row for row in result.data["results"]}
     assert by_case["d1"] == {
-        "case_id": "d1", "held_out_as": "failure", "outcome_value": 0.03,
-        "recorded_action": "SELL", "baseline_action": "SELL", "baseline_correct": False,
-        "candidate_action": "BUY", "candidate_correct": True, "candidate_error": None,
-        "verdict": "fixed",
+        "case_id": "d1", "timestamp": None, "held_out_as": "failure",
+        "market_condition": None, "outcome_value": 0.03,
+        "recorded_action": "SELL", "baseline_actions": ["SELL"], "baseline_correct": False,
+        "baseline_brier": 0.49, "candidate_actions": ["BUY"], "candidate_correct": True,
+        "candidate_brier": 0.09, "candidate_errors": 0, "verdict": "fixed",
     }
+    assert result.data["brier"]["change"] < 0
 
 
 def test_candidate_that_breaks_successes_is_rejected(setup) -> None:
     _, client, ws = setup
-    result = replay_gate(client, ws, "TradingAdvisor", "BREAK", "CURRENT", FAILURES, SUCCESSES)
+    result = replay_gate(client, ws, "TradingAdvisor", "BREAK", "CURRENT", CASES)
     assert not result.passed
     assert (result.data["fixed"], result.data["broken"]) == (0, 2)
     assert result.data["successes"]["broken"] == 2
@@ -97,34 +102,30 @@ def test_candidate_that_breaks_successes_is_rejected(setup) -> None:
 
 def test_unparseable_candidate_answers_count_as_broken(setup) -> None:
     _, client, ws = setup
-    result = replay_gate(client, ws, "TradingAdvisor", "GARBAGE", "CURRENT", FAILURES,
-                         SUCCESSES)
+    result = replay_gate(client, ws, "TradingAdvisor", "GARBAGE", "CURRENT", CASES)
     assert not result.passed
-    assert (result.data["fixed"], result.data["broken"], result.data["errors"]) == (0, 2, 5)
+    assert (result.data["fixed"], result.data["broken"], result.data["errors"]) == (0, 2, 6)
 
 
-def test_margin_raises_the_bar(setup) -> None:
+def test_alpha_sets_the_bar(setup) -> None:
+    """4 fixed, 0 broken: p = 1/16 = 0.0625, passes at 0.1, not at 0.05."""
     _, client, ws = setup
-    assert not replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", FAILURES,
-                           SUCCESSES, margin=3).passed
-    assert replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", FAILURES,
-                       SUCCESSES, margin=2).passed
+    assert not replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", CASES,
+                           alpha=0.05).passed
+    assert replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", CASES,
+                       alpha=0.1).passed
 
 
-def test_recorded_baseline_halves_the_calls(setup) -> None:
+def test_a_shared_baseline_halves_the_calls(setup) -> None:
+    from optimizer.replay_gate import replay_answers
+
     fake, client, ws = setup
-    result = replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", FAILURES, SUCCESSES,
-                         replay_current=False)
-    assert result.passed and result.data["fixed"] == 3
-    assert len(fake.requests) == 5
-    assert result.data["baseline"] == "recorded answers"
-
-
-def test_cases_without_outcome_are_not_judged(setup) -> None:
-    fake, client, ws = setup
-    blind = [{**FAILURES[0], "outcome": {"type": "return_24h", "value": None}}]
-    result = replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", blind, [])
-    assert not result.passed and result.data["cases"] == 0 and fake.requests == []
+    baseline = replay_answers(client, ws, "TradingAdvisor", "CURRENT", CASES)
+    assert len(fake.requests) == 6
+    result = replay_gate(client, ws, "TradingAdvisor", "FIX", "CURRENT", CASES,
+                         baseline=baseline)
+    assert result.passed and result.data["fixed"] == 4
+    assert len(fake.requests) == 12
 
 
 def test_replay_sends_only_the_answers_the_agent_saw(setup) -> None:
@@ -204,17 +205,14 @@ def test_gate_on_cases_recorded_by_real_sessions(respx_llm, workspace, tmp_path:
                         when=start + timedelta(hours=6 * n)).run_session()
     resolve_outcomes(tracker, market, symbol="BTCUSDT")
     until = start + timedelta(days=5)
-    failures = tracker.failure_cases("TradingAdvisor", days=10, limit=None, until=until)
-    successes = tracker.success_cases("TradingAdvisor", days=10, limit=None, until=until)
-    assert failures and successes
+    cases = tracker.judged_cases("TradingAdvisor", until - timedelta(days=10), until)
+    assert {c.outcome["correct"] for c in cases} == {True, False}
     current = read_prompts(ws, ["TradingAdvisor"])["TradingAdvisor"].text
 
-    fix = replay_gate(client, ws, "TradingAdvisor", current + "\nORACLE", current, failures,
-                      successes)
+    fix = replay_gate(client, ws, "TradingAdvisor", current + "\nORACLE", current, cases)
     judged = fix.data["failures"]["cases"]
     assert fix.passed and fix.data["fixed"] == judged > 0 and fix.data["broken"] == 0
 
-    brk = replay_gate(client, ws, "TradingAdvisor", current + "\nCONTRARIAN", current,
-                      failures, successes)
+    brk = replay_gate(client, ws, "TradingAdvisor", current + "\nCONTRARIAN", current, cases)
     assert not brk.passed
     assert brk.data["broken"] == brk.data["successes"]["cases"] > 0
