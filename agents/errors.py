@@ -7,10 +7,12 @@ AgentError
 ├── LLMNotConfigured          no LLM endpoint is configured, and the command needs one
 ├── SessionFailed             the team reached no decision (its outputs are attached)
 ├── MarketDataError           market data cannot be had (file, symbol, exchange)
-└── NotPromoted               promote refused: the comparison is not conclusive
+├── NotPromoted               promote refused: the comparison is not conclusive
+└── RemoteTrackerError        the tracker service (promptloop serve) refused a request or
+                              stayed unreachable after every retry
 
-The last four are importable from where they are used too (agents.session, agents.market,
-agents.release).
+LLMNotConfigured, SessionFailed, MarketDataError and NotPromoted are importable from where
+they are used too (agents.session, agents.market, agents.release).
 """
 
 from __future__ import annotations
@@ -65,3 +67,11 @@ class NotPromoted(AgentError):
     def __init__(self, message: str, comparison: Comparison) -> None:
         super().__init__(message)
         self.comparison = comparison
+
+
+class RemoteTrackerError(AgentError):
+    """The tracker service refused a request, or stayed unreachable after every retry."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status of a refusal; None when unreachable

@@ -32,7 +32,9 @@ is recorded together with the failed call's row (``error`` set, no action).
 When tracking is on, the decision, every agent output with its prompt sha, the context
 (the snapshot with its indicators, plus the team's answers under ``"team"`` so that a
 decision can be replayed) and the prompt versions are written through
-``session.tracker`` — the session's one :class:`tracker.DecisionTracker`.
+``session.tracker`` — the session's one :class:`tracker.DecisionTracker`, or with
+``tracker_url`` (and ``tracker_key``) an :class:`agents.remote_tracker.RemoteTracker` that
+records through ``promptloop serve``.
 
 Prompts: each member runs the version its ``label`` names (default ``production``; an agent
 without a production label runs its newest version, :mod:`prompt_repo.labels`), and every
@@ -250,6 +252,8 @@ class DecisionSession:
         label: str = PRODUCTION,
         shadow: Mapping[str, str] | None = None,
         shadow_timeout: float | None = None,
+        tracker_url: str | None = None,
+        tracker_key: str | None = None,
     ) -> None:
         self.symbol = symbol
         self.track_performance = track_performance
@@ -267,6 +271,10 @@ class DecisionSession:
         self.shadow = shadow_spec(self.workspace, self.team.order, shadow)
         self.shadow_timeout = (default_shadow_timeout(self.workspace) if shadow_timeout is None
                                else shadow_timeout)
+        if tracker is None and track_performance and tracker_url:
+            from agents.remote_tracker import RemoteTracker  # records through promptloop serve
+
+            tracker = RemoteTracker(tracker_url, tracker_key)
         if tracker is None and track_performance:
             from tracker import DecisionTracker
 

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from prompt_repo.errors import PromptRepoError, UnknownAgent, UnknownRevision
-from server import dashboard, health, ingest, reads
+from server import dashboard, health, ingest, optimize_api, reads, rollups_api
 from server.context import ServerConfig, ServerContext, config_from_environment
 from server.errors import ApiError
 from tracker.errors import DatabaseError, TrackerError, UnknownDecisionError
@@ -42,7 +42,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="promptloop", version=version("promptloop"), lifespan=lifespan,
                   docs_url=None, redoc_url=None)
-    for router in (health.router, ingest.router, reads.router, dashboard.router):
+    for router in (health.router, ingest.router, reads.router, optimize_api.router,
+                   rollups_api.router, dashboard.router):
         app.include_router(router)
     _install_error_handlers(app)
     return app

@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prompt_repo.config import Workspace, load_workspace
 from prompt_repo.repo import PromptRepo
 from tracker.keys import KeyStore
 from tracker.store import DecisionTracker
+
+if TYPE_CHECKING:
+    from server.writer import GroupWriter
 
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_BYTES = 8 * 1024 * 1024
@@ -50,14 +54,19 @@ class ServerContext:
     workspace: Workspace
     tracker: DecisionTracker
     keys: KeyStore
+    writer: GroupWriter | None = None  # decision batches, committed in groups
 
     @classmethod
     def open(cls, config: ServerConfig) -> ServerContext:
+        from server.writer import GroupWriter
+
         workspace = load_workspace(config.workspace, database_url=config.database_url)
         tracker = DecisionTracker(workspace.database_url)
-        return cls(config, workspace, tracker, KeyStore(tracker.engine))
+        return cls(config, workspace, tracker, KeyStore(tracker.engine), GroupWriter(tracker))
 
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         self.tracker.close()
 
     @contextmanager

@@ -62,7 +62,8 @@ def _store_decisions(context: ServerContext, items: list[Any]) -> dict[str, Any]
     try:
         if not all(_plausible(item, agents) for item in items):
             raise ValidationError("refused")
-        answers = context.tracker.ingest_records(records)  # checks every item itself
+        store = context.writer.ingest if context.writer else context.tracker.ingest_records
+        answers = store(records)  # checks every item itself
     except ValidationError as exc:
         # the slow path, only for a refused batch: check each item to list every bad one
         errors = [error for where, item in records
@@ -99,7 +100,7 @@ def _plausible(item: Any, agents: Mapping[str, Any]) -> bool:
     """The checks the tracker does not make (external_id given, agents known), cheaply."""
     if not isinstance(item, Mapping) or item.get("external_id") is None:
         return False
-    outputs = item.get("agent_outputs") or ()
+    outputs = item.get("agent_outputs") or []  # none at all is fine (as in record)
     return isinstance(outputs, list) and all(
         isinstance(output, Mapping) and isinstance(output.get("agent"), str)
         and output["agent"] in agents for output in outputs)
