@@ -48,8 +48,9 @@ class Promotion:
 
 def release_alpha(workspace: Workspace, override: float | None = None) -> float:
     """The significance level: the flag, else ``[release] alpha``, else 0.05."""
-    value = override if override is not None else workspace.section("release").get(
-        "alpha", DEFAULT_ALPHA)
+    configured = workspace.release.alpha
+    value = override if override is not None else (
+        DEFAULT_ALPHA if configured is None else configured)
     try:
         alpha = float(value)
     except (TypeError, ValueError):

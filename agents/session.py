@@ -121,7 +121,7 @@ class SessionResult:
 
 def team_spec(workspace: Workspace) -> TeamSpec:
     """The team of promptloop.toml's ``[team]`` table, checked against ``[agents]``."""
-    table = workspace.section("team")
+    table = workspace.team.model_dump(exclude_none=True)  # types checked at load
     order = tuple(table.get("order") or workspace.agents)
     unknown = [name for name in order if name not in workspace.agents]
     if not order or unknown:

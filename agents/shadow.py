@@ -49,7 +49,7 @@ def shadow_spec(workspace: Workspace, team: Sequence[str],
     """Agent -> label: ``[shadow]`` of promptloop.toml, then ``override`` per agent."""
     from prompt_repo.labels import check_label_name
 
-    spec = {**workspace.section("shadow"), **(override or {})}
+    spec = {**workspace.shadow, **(override or {})}
     for agent, label in spec.items():
         if agent not in team:
             raise ConfigError(f"[shadow] names {agent!r}, which is not a member of the team")
@@ -61,7 +61,8 @@ def shadow_spec(workspace: Workspace, team: Sequence[str],
 
 def shadow_timeout(workspace: Workspace) -> float:
     """How long a session waits for its shadows after the team's decision."""
-    value = workspace.section("release").get("shadow_timeout", workspace.llm.timeout)
+    configured = workspace.release.shadow_timeout
+    value = workspace.llm.timeout if configured is None else configured
     try:
         return float(value)
     except (TypeError, ValueError):

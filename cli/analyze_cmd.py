@@ -105,7 +105,7 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
     from prompt_repo.config import resolve
 
     try:
-        table = workspace(ctx).section("analysis")
+        table = workspace(ctx).analysis.model_dump(exclude_none=True)  # checked at load
     except WorkspaceNotFound:  # a --database-url run outside a workspace
         table = {}
     chosen = {

@@ -193,7 +193,7 @@ def _thresholds(ctx: click.Context, need_workspace: bool, **flags: float | None
     from prompt_repo.errors import WorkspaceNotFound
 
     try:
-        section = workspace(ctx).section("lint")
+        section = workspace(ctx).lint.model_dump(exclude_none=True)  # checked at load
     except WorkspaceNotFound:
         if need_workspace or ctx.find_root().obj.get("workspace"):
             raise

@@ -32,8 +32,8 @@ rule may cost a short prompt, and a rule added to a long prompt moves the length
 terms by less. Vague wording is refused line by line by the change gate, so the tolerance
 only has to catch drift of the whole prompt, not a single hedge.
 
-Thresholds come from the ``[optimize]`` table of promptloop.toml (see
-:meth:`GateSettings.from_section`).
+Thresholds come from the ``[optimize]`` table of promptloop.toml, checked at load
+(``prompt_repo.settings.OptimizeTable``); the defaults are the fields of :class:`GateSettings`.
 """
 
 from __future__ import annotations

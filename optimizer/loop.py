@@ -101,7 +101,7 @@ class AgentPromptOptimizer:
         self._repo, self._tracker, self._client = repo, tracker, client
         self.use_cache = use_cache
         self.progress: Progress = on_progress or (lambda message: None)
-        section = workspace.section("optimize")
+        section = workspace.optimize.model_dump(exclude_none=True)  # checked at load
         self.gate_settings = GateSettings.from_section(section)
         self.temperature = setting(section, "temperature", 0.2)
         self.max_repairs = setting(section, "max_repairs", 2)

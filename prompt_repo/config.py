@@ -27,8 +27,10 @@ table, the key, the value and what is allowed, e.g.
 folder where ``promptloop agents add`` creates a new agent's prompt file; each configured
 agent names its own file.
 
-Other tables (``[lint]``, ``[team]``, ``[analysis]``...) belong to the parts that read them;
-they are kept in :attr:`Workspace.raw`.
+The tables other packages read (``[optimize]``, ``[lint]``, ``[analysis]``, ``[team]``,
+``[release]``, ``[shadow]``) are models of the same kind in :mod:`prompt_repo.settings`,
+checked by :func:`load_workspace` too and read as typed attributes (``workspace.optimize``);
+docs/settings.md lists every key. The file as parsed stays in :attr:`Workspace.raw`.
 """
 
 from __future__ import annotations
@@ -38,14 +40,24 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
 
 from prompt_repo.errors import ConfigError, PathEscapesWorkspace, UnknownAgent, WorkspaceNotFound
+
+if TYPE_CHECKING:
+    from prompt_repo.settings import (
+        AnalysisTable,
+        LintTable,
+        OptimizeTable,
+        ReleaseTable,
+        TeamTable,
+    )
 
 CONFIG_NAME = "promptloop.toml"
 STATE_DIR = ".promptloop"
@@ -110,6 +122,50 @@ class Workspace:
             )
         return path
 
+    # The typed tables: parsed from ``raw`` on first use (load_workspace reads each once, so a
+    # bad file fails at load); a Workspace built or replaced with another ``raw`` follows it.
+    @cached_property
+    def optimize(self) -> OptimizeTable:
+        return self._settings_table("optimize")  # type: ignore[return-value]
+
+    @cached_property
+    def lint(self) -> LintTable:
+        return self._settings_table("lint")  # type: ignore[return-value]
+
+    @cached_property
+    def analysis(self) -> AnalysisTable:
+        return self._settings_table("analysis")  # type: ignore[return-value]
+
+    @cached_property
+    def team(self) -> TeamTable:
+        return self._settings_table("team")  # type: ignore[return-value]
+
+    @cached_property
+    def release(self) -> ReleaseTable:
+        return self._settings_table("release")  # type: ignore[return-value]
+
+    @cached_property
+    def shadow(self) -> dict[str, str]:
+        """``[shadow]``: agent -> the label its shadow runs (membership checked by agents)."""
+        table = _table(self.raw, "shadow")
+        for agent, label in table.items():
+            if not isinstance(label, str) or not label:
+                raise ConfigError(f"[shadow] {agent} = {_toml(label)} in {CONFIG_NAME}: "
+                                  "expected a label name in quotes, such as \"candidate\"")
+        return dict(table)
+
+    def check_settings(self) -> None:
+        """Parse every table now, so a bad one is refused at load."""
+        from prompt_repo.settings import SETTINGS_TABLES
+
+        for name in (*SETTINGS_TABLES, "shadow"):
+            getattr(self, name)
+
+    def _settings_table(self, name: str) -> _Table:
+        from prompt_repo.settings import SETTINGS_TABLES
+
+        return _validated(SETTINGS_TABLES[name], _table(self.raw, name), name)
+
     def section(self, name: str) -> dict[str, Any]:
         """A top-level table of promptloop.toml, empty when absent."""
         value = self.raw.get(name, {})
@@ -148,7 +204,7 @@ def load_workspace(
     root = find_root(start)
     raw = _read_toml(root / CONFIG_NAME)
     main = _validated(MainTable, _table(raw, "promptloop"), "promptloop")
-    return Workspace(
+    workspace = Workspace(
         root=root,
         prompts_dir=main.prompts_dir,
         database_url=absolute_database_url(
@@ -160,6 +216,8 @@ def load_workspace(
         agents=_agents(_table(raw, "agents")),
         raw=raw,
     )
+    workspace.check_settings()
+    return workspace
 
 
 def absolute_database_url(url: str, root: Path) -> str:

@@ -101,7 +101,7 @@ def get_analysis(
 
 def _analysis_settings(context: ServerContext) -> dict[str, Any]:
     """The [analysis] table of promptloop.toml, as ``promptloop analyze`` reads it."""
-    table = context.workspace.section("analysis")
+    table = context.workspace.analysis.model_dump(exclude_none=True)  # checked at load
     chosen = {"outcome_type": table.get("outcome_type"), "band": table.get("band"),
               "window_hours": table.get("contradiction_window_hours")}
     return {key: value for key, value in chosen.items() if value is not None}

@@ -176,7 +176,8 @@ def test_bad_lint_table_is_one_line_error(run_cli: Run, workspace: Path) -> None
     set_lint(workspace, min_clarity='"high"')
     result = run_cli("lint", cwd=workspace)
     assert result.returncode == 1
-    assert result.stderr == "Error: [lint] min_clarity in promptloop.toml must be a number\n"
+    assert result.stderr == ('Error: [lint] min_clarity = "high" in promptloop.toml: expected '
+                             "a score from 0 to 100\n")
 
 
 def test_lint_outside_a_workspace_without_files_fails(run_cli: Run, tmp_path: Path) -> None:

@@ -121,6 +121,8 @@ def test_loop_settings_of_the_optimize_table_fail_as_one_clear_error(workspace) 
     from prompt_repo.config import load_workspace
 
     config = workspace / "promptloop.toml"
+    from prompt_repo.errors import ConfigError
+
     config.write_text(config.read_text() + '\n[optimize]\nmax_repairs = "twice"\n')
-    with pytest.raises(OptimizerError, match=r"\[optimize\] max_repairs"):
+    with pytest.raises(ConfigError, match=r"\[optimize\] max_repairs"):  # refused at load
         AgentPromptOptimizer(load_workspace(workspace))

@@ -74,4 +74,5 @@ def test_a_bad_replay_setting_stops_the_command_with_one_line(run_cli, opt_ws) -
     result = run_cli("-C", str(opt_ws), "optimize", "--agent", "MarketAnalyst", "--dry-run")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "Error: [optimize] replay_alpha must lie strictly between 0 and 1, not 2")
+        "Error: [optimize] replay_alpha = 2 in promptloop.toml: expected a number strictly "
+        "between 0 and 1")
