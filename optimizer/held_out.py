@@ -49,24 +49,14 @@ class ReplaySettings:
 
     @classmethod
     def from_section(cls, section: dict[str, Any], *, use_cache: bool) -> ReplaySettings:
-        """Read and check the walk-forward keys of ``[optimize]``."""
+        """The walk-forward keys of ``[optimize]`` (their ranges are checked at load, by
+        ``prompt_repo.settings``); repeats need the cache off."""
         found = cls(**{name: setting(section, name, getattr(cls, name))
                        for name in cls.__dataclass_fields__})
-        found._check(use_cache)
-        return found
-
-    def _check(self, use_cache: bool) -> None:
-        if not 0 < self.holdout_fraction < 1:
-            raise OptimizerError(f"[optimize] holdout_fraction must lie strictly between 0 "
-                                 f"and 1, not {self.holdout_fraction:g}")
-        if not 0 < self.replay_alpha < 1:
-            raise OptimizerError(f"[optimize] replay_alpha must lie strictly between 0 and 1, "
-                                 f"not {self.replay_alpha:g}")
-        if self.min_holdout < 1 or self.replay_repeats < 1:
-            raise OptimizerError("[optimize] min_holdout and replay_repeats must be at least 1")
-        if self.replay_repeats > 1 and use_cache:
-            raise OptimizerError(f"[optimize] replay_repeats = {self.replay_repeats} needs "
+        if found.replay_repeats > 1 and use_cache:
+            raise OptimizerError(f"[optimize] replay_repeats = {found.replay_repeats} needs "
                                  "--no-cache: a cached answer would only repeat itself")
+        return found
 
 
 def load_cases(tracker: Any, proposal: Proposal, settings: ReplaySettings, end: datetime,

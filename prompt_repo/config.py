@@ -161,7 +161,7 @@ class Workspace:
         for name in (*SETTINGS_TABLES, "shadow"):
             getattr(self, name)
 
-    def _settings_table(self, name: str) -> _Table:
+    def _settings_table(self, name: str) -> SettingsTable:
         from prompt_repo.settings import SETTINGS_TABLES
 
         return _validated(SETTINGS_TABLES[name], _table(self.raw, name), name)
@@ -278,11 +278,13 @@ def _known_fields(cls: type, values: dict[str, Any]) -> dict[str, Any]:
 # Each field's description says what is allowed; it is the second half of the error line.
 
 
-class _Table(BaseModel):
+class SettingsTable(BaseModel):
+    """A table of promptloop.toml: unknown keys refused, strict types, frozen."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class MainTable(_Table):
+class MainTable(SettingsTable):
     """``[promptloop]``."""
 
     database_url: str | None = Field(
@@ -293,7 +295,7 @@ class MainTable(_Table):
         description="a folder, relative to the workspace root, for new agents' prompts")
 
 
-class LLMTable(_Table):
+class LLMTable(SettingsTable):
     """``[llm]``; absent keys take the defaults of :class:`LLMSettings`."""
 
     model: str | None = Field(None, min_length=1, description="a model name")
@@ -323,7 +325,7 @@ class LLMTable(_Table):
         return value
 
 
-class AgentTable(_Table):
+class AgentTable(SettingsTable):
     """``[agents.NAME]``; absent keys take the defaults of :class:`AgentConfig`."""
 
     prompt: str = Field(min_length=1, description="the prompt file's path from the "
@@ -333,17 +335,17 @@ class AgentTable(_Table):
                                       description="a number from 0 to 2")
 
 
-Table = TypeVar("Table", bound=_Table)
+AnyTable = TypeVar("AnyTable", bound=SettingsTable)
 
 
-def _validated(model: type[Table], table: dict[str, Any], name: str) -> Table:
+def _validated(model: type[AnyTable], table: dict[str, Any], name: str) -> AnyTable:
     try:
         return model.model_validate(table)
     except PydanticError as exc:
         raise ConfigError(_message(model, exc, name)) from None
 
 
-def _message(model: type[_Table], exc: PydanticError, table: str) -> str:
+def _message(model: type[SettingsTable], exc: PydanticError, table: str) -> str:
     """One line for the first problem: table, key, value and what is allowed."""
     error = exc.errors()[0]
     key = str(error["loc"][0]) if error["loc"] else ""

@@ -2,7 +2,7 @@
 
 ``[optimize]``, ``[lint]``, ``[analysis]``, ``[team]``, ``[release]`` and ``[shadow]`` are
 checked once, by :func:`prompt_repo.config.load_workspace`, with the same rules as ``[llm]``
-(the :class:`prompt_repo.config._Table` base): unknown keys refused with a "did you mean",
+(the :class:`prompt_repo.config.SettingsTable` base): unknown keys refused with a "did you mean",
 strict types (``true`` is not 1, ``2.9`` is not 2), ranges stated, and one ``ConfigError``
 line naming table, key, value and what is allowed. The result is a typed attribute of
 :class:`~prompt_repo.config.Workspace` (``workspace.optimize.tolerance``).
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from prompt_repo.config import _Table
+from prompt_repo.config import SettingsTable
 
 __all__ = ["OptimizeTable", "LintTable", "AnalysisTable", "TeamTable", "ReleaseTable",
            "SETTINGS_TABLES"]
@@ -27,7 +27,7 @@ __all__ = ["OptimizeTable", "LintTable", "AnalysisTable", "TeamTable", "ReleaseT
 _SCORE = "a score from 0 to 100"
 
 
-class OptimizeTable(_Table):
+class OptimizeTable(SettingsTable):
     """``[optimize]``: the critic loop, the static gates and the replay gate."""
 
     temperature: float | None = Field(None, ge=0, le=2, description="a number from 0 to 2")
@@ -56,7 +56,7 @@ class OptimizeTable(_Table):
     sample_seed: int | None = Field(None, ge=0, description="a whole number, 0 or more")
 
 
-class LintTable(_Table):
+class LintTable(SettingsTable):
     """``[lint]``: the thresholds ``promptloop lint`` fails on (scripts rely on them)."""
 
     min_specificity: float | None = Field(None, ge=0, le=100, description=_SCORE)
@@ -64,7 +64,7 @@ class LintTable(_Table):
     max_ambiguity: float | None = Field(None, ge=0, le=100, description=_SCORE)
 
 
-class AnalysisTable(_Table):
+class AnalysisTable(SettingsTable):
     """``[analysis]``: the defaults of ``promptloop analyze`` (and the server's reads)."""
 
     outcome_type: str | None = Field(None, min_length=1,
@@ -75,7 +75,7 @@ class AnalysisTable(_Table):
         None, gt=0, le=8760, description="hours, more than 0 and at most 8760")
 
 
-class TeamTable(_Table):
+class TeamTable(SettingsTable):
     """``[team]``: who answers, in which order, who decides and who may veto."""
 
     order: list[str] | None = Field(None, description="a list of agent names")
@@ -85,7 +85,7 @@ class TeamTable(_Table):
                                   description="\"LOW\", \"MEDIUM\", \"HIGH\" or \"off\"")
 
 
-class ReleaseTable(_Table):
+class ReleaseTable(SettingsTable):
     """``[release]``: the significance level of compare/promote and the shadows' wait."""
 
     alpha: float | None = Field(None, gt=0, lt=1,
@@ -94,7 +94,7 @@ class ReleaseTable(_Table):
                                          description="seconds, more than 0 and at most 3600")
 
 
-SETTINGS_TABLES: dict[str, type[_Table]] = {
+SETTINGS_TABLES: dict[str, type[SettingsTable]] = {
     "optimize": OptimizeTable, "lint": LintTable, "analysis": AnalysisTable,
     "team": TeamTable, "release": ReleaseTable,
 }
