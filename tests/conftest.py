@@ -3,6 +3,7 @@
 - ``database_url``: a fresh SQLite file, and again a fresh PostgreSQL schema when
   ``PROMPTLOOP_TEST_POSTGRES_URL`` is set (skipped otherwise).
 - ``run_cli``: runs the ``promptloop`` command (in-process, or as a real process).
+- ``git``: runs git in a folder and returns its stdout.
 - ``workspace``: a fresh workspace made by ``promptloop init`` in a temporary folder.
 """
 
@@ -132,6 +133,22 @@ def _run_in_process(args: tuple[str, ...], cwd: Path, input: str | None,
         stderr += "".join(traceback.format_exception(result.exception))
         code = 1
     return subprocess.CompletedProcess([PROMPTLOOP, *args], code, result.stdout, stderr)
+
+
+Git = Callable[..., str]
+
+
+@pytest.fixture
+def git() -> Git:
+    """Run ``git ARGS`` in a folder; its stdout (a failure raises, unless ``check=False``)."""
+
+    def run(cwd: Path, *args: str, check: bool = True) -> str:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
+        return proc.stdout
+
+    return run
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Fixtures of the ``agents add`` / ``agents remove`` tests: real git repositories.
 
 - an autouse git identity, so that commits work on a machine without one;
-- ``git``: run git in a folder and get its stdout;
 - ``snapshot``: every byte of a folder (working tree and .git), to prove a refusal changed
   nothing.
 """
@@ -10,13 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-Git = Callable[..., str]
 
 
 @pytest.fixture(autouse=True)
@@ -25,16 +21,6 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
 
-
-@pytest.fixture
-def git() -> Git:
-    def run(cwd: Path, *args: str, check: bool = True) -> str:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
-        return proc.stdout
-
-    return run
 
 
 @pytest.fixture

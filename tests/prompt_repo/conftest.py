@@ -1,7 +1,6 @@
 """Fixtures of the prompt store tests: real git repositories in temporary folders.
 
 - an autouse git identity, so that raw ``git commit`` works on a machine without one;
-- ``git``: run git in a folder and get its stdout;
 - ``snapshot``: every byte of a folder (the working tree and .git), to prove that a
   refusal changed nothing.
 """
@@ -10,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-Git = Callable[..., str]
 Snapshot = Callable[[Path], dict[str, tuple[int, str]]]
 
 
@@ -26,16 +23,6 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
 
-
-@pytest.fixture
-def git() -> Git:
-    def run(cwd: Path, *args: str, check: bool = True) -> str:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
-        return proc.stdout
-
-    return run
 
 
 @pytest.fixture

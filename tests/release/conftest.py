@@ -1,15 +1,13 @@
-"""Fixtures of the release tests: a git identity for the commits the tests make, ``git`` to
-inspect a repository, and a workspace whose MarketAnalyst has several versions."""
+"""Fixtures of the release tests: a git identity for the commits the tests make (``git`` is
+in tests/conftest.py), and a workspace whose MarketAnalyst has several versions."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-Git = Callable[..., str]
 AGENT = "MarketAnalyst"
 
 
@@ -19,16 +17,6 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
 
-
-@pytest.fixture
-def git() -> Git:
-    def run(cwd: Path, *args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
-        return proc.stdout
-
-    return run
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from tracker import DecisionTracker
 from tracker.rollups import RollupCache, rollups
 
-NOW = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+# half past the previous hour: always in the past, and n minutes earlier stays in that hour
+NOW = (datetime.now(UTC) - timedelta(hours=1)).replace(minute=30, second=0, microsecond=0)
 
 
 def seed(database_url: str, count: int = 24) -> list[int]:
