@@ -14,7 +14,8 @@ table updated by every write: the writes stay as fast as they are (no hot rows f
 concurrent writers on PostgreSQL to queue on), every write path (record, serve, outcomes
 resolve, sessions) stays untouched, and there is nothing to migrate or to drift.
 Freshness: a decision or outcome shows in the rollups at most ``max_age`` seconds (plus one
-aggregation's time) after it was committed.
+aggregation's time) after it was committed. The mechanism is :class:`FreshCache` (any key,
+any computation); the dashboard's pages use it too (:mod:`server.dashboard_data`).
 """
 
 from __future__ import annotations
