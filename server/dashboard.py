@@ -15,11 +15,16 @@ text are untrusted; CSS and HTMX in ``server/static``, shipped in the package, n
   which call :func:`agents.release.promote` and :meth:`prompt_repo.PromptRepo.rollback`;
 - ``/runs``: optimization runs with their gates, counts and diffs.
 
+The analysis behind the overview, agent and prompt pages is cached per worker with a
+stated freshness (10 s, stale while revalidate; :mod:`server.dashboard_data`), so a page
+over a million decisions does not re-aggregate them per request.
+
 Access and CSRF: :mod:`server.dashboard_auth`. Routes only call the packages and render.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -42,6 +47,7 @@ from server.dashboard_auth import (
 )
 
 router = APIRouter(include_in_schema=False)
+_STARTING = threading.Lock()
 _STATIC = {"htmx.min.js": "text/javascript", "dashboard.css": "text/css"}
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'")
@@ -57,6 +63,17 @@ def _templates() -> Environment:
 def _context(request: Request) -> ServerContext:
     context: ServerContext = request.app.state.context
     return context
+
+
+def _views(request: Request) -> Any:
+    """This worker's cache of page views (made on first use, dropped with the context)."""
+    from tracker.rollups import FreshCache
+
+    state = request.app.state
+    with _STARTING:
+        if getattr(state, "dashboard_views_of", None) is not state.context:
+            state.dashboard_views, state.dashboard_views_of = FreshCache(), state.context
+    return state.dashboard_views
 
 
 def _page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -149,7 +166,7 @@ def overview(request: Request, days: int = DEFAULT_DAYS) -> Response:
         return who
     from server import dashboard_data as data
 
-    report = data.analysis(_context(request), None, _days(days))
+    report = data.overview_report(_context(request), _views(request), _days(days))
     rows = data.overview_rows(report, list(_context(request).workspace.agents))
     decisions = _context(request).tracker.decisions(limit=15)
     return _page(request, "overview.html", who=who, rows=rows, days=_days(days),
@@ -174,7 +191,7 @@ def agent_page(request: Request, name: str, days: int = DEFAULT_DAYS) -> Respons
         return missing
     from server import dashboard_data as data
 
-    values = data.agent_view(_context(request), name, _days(days))
+    values = data.agent_view(_context(request), _views(request), name, _days(days))
     decisions = _context(request).tracker.decisions(agent=name, limit=15)
     return _page(request, "agent.html", who=who, agent=name, days=_days(days),
                  decisions=decisions, **values)
@@ -234,7 +251,7 @@ def _prompt(request: Request, who: Viewer, name: str, a: str | None, b: str | No
             ) -> Response:
     from server import dashboard_data as data
 
-    values = data.prompt_view(_context(request), name, a, b)
+    values = data.prompt_view(_context(request), _views(request), name, a, b)
     return _page(request, "prompt.html", status, who=who, agent=name, notice=notice,
                  error=error or values.pop("diff_error"), **values)
 

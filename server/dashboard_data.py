@@ -3,6 +3,14 @@
 Each function calls the library (the analysis report, the tracker, the prompt repository,
 the release flow) and returns plain values for a template. The promote and rollback actions
 answer ``(notice, error)``: a library refusal is shown on the page, never a traceback.
+
+Speed over a large tracker: the analysis behind the overview, the agent page and the prompt
+page's per-version accuracy aggregates the whole window, so each is kept in a
+:class:`tracker.rollups.FreshCache` (``views``, one per worker) per page and window: served
+from memory while younger than its ``max_age`` (10 s), then served stale while one background
+thread recomputes it. Only the first request for a page and window waits on the
+aggregation. The latest decisions (the live fragment), the labels and the diff are read on
+every request.
 """
 
 from __future__ import annotations
@@ -15,6 +23,9 @@ from server import dashboard_charts as charts
 from server.context import ServerContext
 from tracker.analysis.metrics import wilson
 from tracker.errors import TrackerError
+from tracker.rollups import FreshCache
+
+Views = FreshCache[tuple[Any, ...], Any]
 
 
 def analysis(context: ServerContext, agents: list[str] | None, days: int) -> dict[str, Any]:
@@ -49,6 +60,13 @@ def trend(block: dict[str, Any]) -> str:
     return "▲" if delta > 0.02 else "▼" if delta < -0.02 else "▬"
 
 
+def overview_report(context: ServerContext, views: Views, days: int) -> dict[str, Any]:
+    """Every agent's analysis over ``days``, at most ``views.max_age`` seconds old."""
+    report: dict[str, Any] = views.get(("overview", days),
+                                       lambda: analysis(context, None, days))
+    return report
+
+
 def overview_rows(report: dict[str, Any], configured: list[str]) -> list[dict[str, Any]]:
     blocks = report["agents"]
     rows = []
@@ -64,7 +82,15 @@ def overview_rows(report: dict[str, Any], configured: list[str]) -> list[dict[st
     return rows
 
 
-def agent_view(context: ServerContext, name: str, days: int) -> dict[str, Any]:
+def agent_view(context: ServerContext, views: Views, name: str, days: int
+               ) -> dict[str, Any]:
+    """The agent page's numbers, charts and cases, at most ``views.max_age`` seconds old."""
+    view: dict[str, Any] = views.get(("agent", name, days),
+                                     lambda: _agent_view(context, name, days))
+    return view
+
+
+def _agent_view(context: ServerContext, name: str, days: int) -> dict[str, Any]:
     report = analysis(context, [name], days)
     block = report["agents"].get(name, {})
     settings = _case_settings(context)
@@ -92,11 +118,12 @@ def _markers(context: ServerContext, name: str) -> list[tuple[str, str]]:
     return marks
 
 
-def prompt_view(context: ServerContext, name: str, a: str | None, b: str | None
-                ) -> dict[str, Any]:
-    """Versions (newest first) with labels, scores and accuracy; the diff from a to b."""
-    block = analysis(context, [name], 3650)["agents"].get(name, {})
-    accuracy = block.get("by_prompt_version", {})
+def prompt_view(context: ServerContext, views: Views, name: str, a: str | None,
+                b: str | None) -> dict[str, Any]:
+    """Versions (newest first) with labels, scores and accuracy (at most ``views.max_age``
+    seconds old); the diff from a to b."""
+    accuracy: dict[str, Any] = views.get(("versions", name),
+                                         lambda: _version_accuracy(context, name))
     with context.prompts() as repo:
         versions = repo.log(name)
         entries = repo.labels().entries([name])
@@ -119,6 +146,12 @@ def prompt_view(context: ServerContext, name: str, a: str | None, b: str | None
     shadow = _shadow(context, name) if any(e.label == "candidate" for e in entries) else None
     return {"rows": rows, "label_names": label_names, "a": a, "b": b, "shadow": shadow,
             "diff_lines": _diff_lines(diff), "diff_error": diff_error}
+
+
+def _version_accuracy(context: ServerContext, name: str) -> dict[str, Any]:
+    block = analysis(context, [name], 3650)["agents"].get(name, {})
+    accuracy: dict[str, Any] = block.get("by_prompt_version", {})
+    return accuracy
 
 
 def _shadow(context: ServerContext, name: str) -> str:

@@ -14,17 +14,18 @@ table updated by every write: the writes stay as fast as they are (no hot rows f
 concurrent writers on PostgreSQL to queue on), every write path (record, serve, outcomes
 resolve, sessions) stays untouched, and there is nothing to migrate or to drift.
 Freshness: a decision or outcome shows in the rollups at most ``max_age`` seconds (plus one
-aggregation's time) after it was committed.
+aggregation's time) after it was committed. The mechanism is :class:`FreshCache` (any key,
+any computation); the dashboard's pages use it too (:mod:`server.dashboard_data`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,7 +35,7 @@ from tracker.analysis.sql import correct
 from tracker.models import AgentOutput, Decision, Outcome
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
-__all__ = ["DEFAULT_MAX_AGE", "RollupCache", "Rollups", "rollups"]
+__all__ = ["DEFAULT_MAX_AGE", "FreshCache", "RollupCache", "Rollups", "rollups"]
 
 DECISIONS = cast(sa.Table, Decision.__table__)
 OUTPUTS = cast(sa.Table, AgentOutput.__table__)
@@ -106,6 +107,50 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 Key = tuple[str | None, str, float]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class FreshCache(Generic[K, V]):
+    """Values per key served from memory for ``max_age`` seconds, then recomputed in the
+    background while the previous value is still served (stale while revalidate; see the
+    module docstring). ``computations`` counts every computation, for tests and metrics.
+    The rollups and the dashboard's pages (:mod:`server.dashboard_data`) share it."""
+
+    def __init__(self, max_age: float = DEFAULT_MAX_AGE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age, self._clock = max_age, clock
+        self.computations = 0
+        self._lock = threading.Lock()
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._refreshing: set[K] = set()
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The value of ``key``; ``compute`` makes it the first time and when stale."""
+        with self._lock:
+            entry = self._entries.get(key)
+            stale = entry is not None and self._clock() - entry[0] >= self.max_age
+            if stale and key not in self._refreshing:
+                self._refreshing.add(key)
+                threading.Thread(target=self._refresh, args=(key, compute), daemon=True).start()
+        if entry is not None:
+            return entry[1]
+        return self._compute(key, compute)  # the first request for this key waits once
+
+    def _refresh(self, key: K, compute: Callable[[], V]) -> None:
+        try:
+            self._compute(key, compute)
+        finally:
+            with self._lock:
+                self._refreshing.discard(key)
+
+    def _compute(self, key: K, compute: Callable[[], V]) -> V:
+        started = self._clock()
+        value = compute()
+        with self._lock:
+            self._entries[key] = (started, value)
+            self.computations += 1
+        return value
 
 
 class RollupCache:
@@ -114,35 +159,11 @@ class RollupCache:
 
     def __init__(self, engine: Engine, max_age: float = DEFAULT_MAX_AGE,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.engine, self.max_age, self._clock = engine, max_age, clock
-        self._lock = threading.Lock()
-        self._entries: dict[Key, tuple[float, Rollups]] = {}
-        self._refreshing: set[Key] = set()
+        self.engine, self.max_age = engine, max_age
+        self._cache: FreshCache[Key, Rollups] = FreshCache(max_age, clock)
 
     def get(self, agent: str | None = None, *, outcome_type: str = DEFAULT_OUTCOME_TYPE,
             band: float = DEFAULT_BAND) -> Rollups:
         key = (agent, outcome_type, band)
-        with self._lock:
-            entry = self._entries.get(key)
-            stale = entry is not None and self._clock() - entry[0] >= self.max_age
-            if stale and key not in self._refreshing:
-                self._refreshing.add(key)
-                threading.Thread(target=self._refresh, args=(key,), daemon=True).start()
-        if entry is not None:
-            return entry[1]
-        return self._compute(key)  # the first request for this key waits once
-
-    def _refresh(self, key: Key) -> None:
-        try:
-            self._compute(key)
-        finally:
-            with self._lock:
-                self._refreshing.discard(key)
-
-    def _compute(self, key: Key) -> Rollups:
-        started = self._clock()
-        agent, outcome_type, band = key
-        computed = rollups(self.engine, agent, outcome_type=outcome_type, band=band)
-        with self._lock:
-            self._entries[key] = (started, computed)
-        return computed
+        return self._cache.get(key, lambda: rollups(self.engine, agent,
+                                                    outcome_type=outcome_type, band=band))
