@@ -111,31 +111,43 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+REST_RATIO = 3.0
+
+
 class FreshCache(Generic[K, V]):
     """Values per key served from memory for ``max_age`` seconds, then recomputed in the
     background while the previous value is still served (stale while revalidate; see the
     module docstring). ``computations`` counts every computation, for tests and metrics.
-    The rollups and the dashboard's pages (:mod:`server.dashboard_data`) share it."""
+    The rollups and the dashboard's pages (:mod:`server.dashboard_data`) share it.
+
+    A value also rests for REST_RATIO times what it took to compute, so that on a tracker
+    where one computation outlasts ``max_age`` a worker does not recompute back to back."""
 
     def __init__(self, max_age: float = DEFAULT_MAX_AGE,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_age, self._clock = max_age, clock
         self.computations = 0
         self._lock = threading.Lock()
-        self._entries: dict[K, tuple[float, V]] = {}
+        self._entries: dict[K, tuple[float, float, V]] = {}  # done at, took, value
         self._refreshing: set[K] = set()
 
     def get(self, key: K, compute: Callable[[], V]) -> V:
         """The value of ``key``; ``compute`` makes it the first time and when stale."""
         with self._lock:
             entry = self._entries.get(key)
-            stale = entry is not None and self._clock() - entry[0] >= self.max_age
+            stale = entry is not None and (
+                self._clock() - entry[0] >= max(self.max_age, REST_RATIO * entry[1]))
             if stale and key not in self._refreshing:
                 self._refreshing.add(key)
                 threading.Thread(target=self._refresh, args=(key, compute), daemon=True).start()
         if entry is not None:
-            return entry[1]
+            return entry[2]
         return self._compute(key, compute)  # the first request for this key waits once
+
+    def refreshing(self, key: K) -> bool:
+        """Whether a background recomputation of ``key`` is under way."""
+        with self._lock:
+            return key in self._refreshing
 
     def _refresh(self, key: K, compute: Callable[[], V]) -> None:
         try:
@@ -147,8 +159,9 @@ class FreshCache(Generic[K, V]):
     def _compute(self, key: K, compute: Callable[[], V]) -> V:
         started = self._clock()
         value = compute()
+        done = self._clock()
         with self._lock:
-            self._entries[key] = (started, value)
+            self._entries[key] = (done, done - started, value)
             self.computations += 1
         return value
 

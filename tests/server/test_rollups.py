@@ -121,3 +121,22 @@ def test_since_keeps_the_rows_from_its_hour_on(client: TestClient, database_url:
     assert len({row["hour"] for row in rows}) == 2
     naive = client.get("/v1/rollups", params={"since": "2026-01-01T00:00:00"})
     assert naive.status_code == 422 and "time zone" in naive.json()["error"]["message"]
+
+
+def test_a_slow_value_rests_for_a_multiple_of_its_computation() -> None:
+    from tracker.rollups import REST_RATIO, FreshCache
+
+    now = [0.0]
+
+    def slow() -> float:
+        now[0] += 30.0  # the computation takes 30 s, three times max_age
+        return now[0]
+
+    cache: FreshCache[str, float] = FreshCache(max_age=10.0, clock=lambda: now[0])
+    cache.get("page", slow)
+    now[0] += REST_RATIO * 30.0 - 1  # older than max_age, younger than 3 x 30 s
+    cache.get("page", slow)
+    assert not cache.refreshing("page")  # still fresh: no background recomputation started
+    now[0] += 2
+    cache.get("page", slow)
+    assert cache.refreshing("page") or cache.computations == 2
