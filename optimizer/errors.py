@@ -6,6 +6,7 @@ OptimizerError
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
 ├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)
 ├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
+├── PushFailed           the new branch could not be pushed (and was deleted again)
 └── PatchError           a diff does not apply (also a ValueError; importable from
                          optimizer.patch, where DESIGN.md names it)
 
@@ -36,6 +37,10 @@ class BudgetTooSmall(OptimizerError):
 
 class PromptTooLarge(OptimizerError):
     """A prompt is longer than the analyzer's size limit (optimizer/limits.py)."""
+
+
+class PushFailed(OptimizerError):
+    """git push of the applied branch failed; the branch was deleted, nothing changed."""
 
 
 class PatchError(OptimizerError, ValueError):

@@ -55,7 +55,13 @@ from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError
 from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
-from optimizer.errors import CriticFailed, CritiqueFormatError, OptimizerError, UnknownEngine
+from optimizer.errors import (
+    CriticFailed,
+    CritiqueFormatError,
+    OptimizerError,
+    PushFailed,
+    UnknownEngine,
+)
 from optimizer.gates import GateSettings, setting, static_gates
 from optimizer.proposal import (
     SCORE_KEYS,
@@ -205,17 +211,22 @@ class AgentPromptOptimizer:
         except RUN_ERRORS as exc:
             self._record_error(proposal, exc)
             raise
-        try:
-            if push:
-                self.progress(f"Pushing {branch} to {remote}")
-                self.repo.push(branch, remote=remote)
-        except RUN_ERRORS as exc:
-            self._save(proposal.run_columns("applied", result_sha=sha,
-                                            error=f"push failed: {exc}"))
-            raise
+        if push and branch:
+            self._push(proposal, branch, sha, remote)
         self._save(proposal.run_columns("applied", result_sha=sha,
                                         note=f"committed on branch {branch}" if branch else None))
         return sha
+
+    def _push(self, proposal: Proposal, branch: str, sha: str, remote: str) -> None:
+        """Push the new branch; a failed push deletes it, so a rerun starts clean."""
+        self.progress(f"Pushing {branch} to {remote}")
+        try:
+            self.repo.push(branch, remote=remote)
+        except PromptRepoError as exc:
+            self.repo.delete_branch(branch, sha)
+            failed = PushFailed(f"{exc}; the branch {branch} was removed, nothing changed")
+            self._record_error(proposal, failed)
+            raise failed from None
 
     def record(self, proposal: Proposal, status: str, note: str) -> str:
         """Record a run that applied nothing: ``rejected`` or ``dry-run``, with the reason."""

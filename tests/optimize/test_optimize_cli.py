@@ -300,6 +300,28 @@ def test_branch_and_push_to_a_local_bare_remote(run_cli, opt_ws, stub, tmp_path)
     assert run["status"] == "applied" and run["result_sha"] == pushed
 
 
+def test_a_failed_push_leaves_nothing_behind_and_the_rerun_works(run_cli, opt_ws, stub):
+    seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
+    base, text = head(opt_ws), prompt_text(opt_ws)
+    args = ("--auto-apply", "--branch", "promptloop/opt-1", "--push")
+
+    for _ in range(2):  # no "branch already exists" the second time
+        result = optimize(run_cli, opt_ws, stub, *args)
+
+        assert result.returncode == 1
+        assert result.stderr == ("Error: git push to 'origin' failed: no such remote; the branch "
+                                 "promptloop/opt-1 was removed, nothing changed\n")
+        assert (head(opt_ws), prompt_text(opt_ws)) == (base, text)
+        branches = subprocess.run(["git", "-C", str(opt_ws), "branch", "--list", "promptloop/*"],
+                                  capture_output=True, text=True, check=True).stdout
+        assert branches == ""
+    statuses = [(run["status"], run["result_sha"]) for run in runs(sqlite_url(opt_ws))]
+    assert statuses == [("error", None), ("error", None)]
+    assert "no such remote" in runs(sqlite_url(opt_ws))[0]["error"]
+
+
 def test_push_needs_a_branch(run_cli, opt_ws):
     result = optimize(run_cli, opt_ws, None, "--push")
     assert result.returncode == 2
