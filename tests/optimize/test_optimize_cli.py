@@ -277,6 +277,24 @@ def test_without_a_terminal_and_without_auto_apply_nothing_is_applied(run_cli, o
     assert runs(sqlite_url(opt_ws))[0]["status"] == "dry-run"
 
 
+def test_stdin_closed_is_no_terminal_not_a_traceback(opt_ws, stub):
+    seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
+    base = head(opt_ws)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMPTLOOP_"))}
+
+    result = subprocess.run(  # as a shell's `promptloop ... <&-`: fd 0 not open at all
+        ["sh", "-c", '"$0" "$@" <&-', str(Path(sys.executable).with_name("promptloop")),
+         "-C", str(opt_ws), "optimize", "--agent", AGENT],
+        env={**env, **llm_env(stub)}, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "Nothing applied (no terminal to ask on and no --auto-apply)." in result.stdout
+    assert head(opt_ws) == base
+    assert runs(sqlite_url(opt_ws))[0]["status"] == "dry-run"
+
+
 def test_branch_and_push_to_a_local_bare_remote(run_cli, opt_ws, stub, tmp_path):
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
