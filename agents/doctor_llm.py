@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from agents.doctor import Check, fail, ok, skipped
-from agents.errors import AgentError
+from agents.errors import NO_LLM_CONFIGURED, AgentError
 from agents.llm_json import refuses_format
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ def _key_check(ws: Workspace) -> Check:
         return ok("llm key", f"set (from {where}; the value is not shown)")
     if ws.llm.base_url:
         return ok("llm key", f"not set; fine for a local server that asks none ({ws.llm.base_url})")
-    return skipped("llm key", "no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a "
-                              "local server (optimize falls back to the offline heuristic engine)")
+    return skipped("llm key", f"{NO_LLM_CONFIGURED} (optimize falls back to the offline "
+                              "heuristic engine)")
 
 
 def _endpoint_checks(ws: Workspace, settings: Any, client: Any, base_url: str) -> list[Check]:

@@ -51,7 +51,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents.errors import AgentError, BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.errors import (
+    AgentError,
+    BudgetExceeded,
+    InvalidStructuredAnswer,
+    LLMError,
+    LLMNotConfigured,
+)
 from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
@@ -264,8 +270,7 @@ class LLMClient:
 
     def _call(self, request: _Request) -> ChatResult:
         if not self.settings.configured:
-            raise LLMError("no LLM configured: set OPENAI_API_KEY, or [llm] base_url in "
-                           "promptloop.toml for a local OpenAI-compatible server")
+            raise LLMNotConfigured()
         needed = request_tokens(request.messages, request.max_tokens)
         self._meter.check(needed)  # before openai is imported: a refusal costs nothing
         self._openai()  # built (openai imported) before the deadline's clock starts

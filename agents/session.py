@@ -174,10 +174,7 @@ def agent_model(workspace: Workspace, agent: str, override: str | None = None) -
 def make_client(workspace: Workspace, *, use_cache: bool = True) -> Any:
     """The one LLM client of a run, with the workspace's cache; refuses without an endpoint."""
     if not workspace.llm.configured:
-        raise LLMNotConfigured(
-            "no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
-            " or [llm] in promptloop.toml"
-        )
+        raise LLMNotConfigured()
     from agents.llm import LLMClient
 
     return LLMClient(workspace.llm, cache_dir=workspace.state_dir / "llm-cache",

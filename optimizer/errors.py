@@ -1,7 +1,7 @@
 """Errors of the optimizer.
 
 OptimizerError
-├── UnknownEngine        --engine names no engine, or the LLM engine has no endpoint
+├── UnknownEngine        --engine names no engine (no endpoint: agents' LLMNotConfigured)
 ├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
 ├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)

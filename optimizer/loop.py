@@ -53,7 +53,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agents.errors import AgentError
+from agents.errors import AgentError, LLMNotConfigured
 from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
 from optimizer.errors import (
     CriticFailed,
@@ -402,9 +402,7 @@ class AgentPromptOptimizer:
         if engine not in ENGINES:
             raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         if engine == "llm" and not self.workspace.llm.configured:
-            raise UnknownEngine("the llm engine needs an endpoint: set OPENAI_API_KEY or "
-                                "OPENAI_BASE_URL (or [llm] in promptloop.toml), or use "
-                                "--engine heuristic")
+            raise LLMNotConfigured()
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
 

@@ -33,6 +33,8 @@ from optimize_support import (
     sqlite_url,
 )
 
+from agents.errors import NO_LLM_CONFIGURED
+
 
 def llm_env(stub: StubLLM, **extra: str) -> dict[str, str]:
     return {"OPENAI_BASE_URL": stub.url, "OPENAI_API_KEY": API_KEY, **extra}
@@ -384,7 +386,7 @@ def test_heuristic_engine_by_default_without_a_key(run_cli, opt_ws):
 def test_llm_engine_without_an_endpoint_is_an_error(run_cli, opt_ws):
     result = optimize(run_cli, opt_ws, None, "--engine", "llm")
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: the llm engine needs an endpoint")
+    assert result.stderr == f"Error: {NO_LLM_CONFIGURED}\n"
 
 
 def test_no_failure_cases_means_no_call(run_cli, opt_ws, stub):
