@@ -110,6 +110,11 @@ class _FormatRefused(Exception):
     """The server rejected the response_format parameter (internal signal)."""
 
 
+def endpoint_url(settings: LLMSettings) -> str:
+    """The endpoint's base URL as the client calls it (the OpenAI default when unset)."""
+    return (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
 class LLMClient:
     """Chat completions with budget, cache, retries and structured answers (see module doc)."""
 
@@ -123,7 +128,7 @@ class LLMClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = endpoint_url(settings)
         self._meter = Meter(budget or Budget(settings.max_calls, settings.max_tokens))
         self.retry = retry or RetryPolicy()
         self.use_cache = use_cache

@@ -171,14 +171,20 @@ def agent_model(workspace: Workspace, agent: str, override: str | None = None) -
     return override or workspace.agents[agent].model or workspace.llm.model
 
 
-def make_client(workspace: Workspace, *, use_cache: bool = True) -> Any:
-    """The one LLM client of a run, with the workspace's cache; refuses without an endpoint."""
-    if not workspace.llm.configured:
+def make_client(workspace: Workspace, *, use_cache: bool = True, cached: bool = True,
+                settings: Any = None, budget: Any = None, retry: Any = None) -> Any:
+    """The one way to build an LLM client: the workspace's ``[llm]`` (or ``settings``, e.g.
+    with a shorter timeout) and its cache (``use_cache=False``: not read; ``cached=False``:
+    none at all, as for the doctor's probe); refuses without an endpoint. Whoever builds the
+    client closes it (``with make_client(ws) as client:``, or an owner's ``close()``)."""
+    settings = workspace.llm if settings is None else settings
+    if not settings.configured:
         raise LLMNotConfigured()
     from agents.llm import LLMClient
 
-    return LLMClient(workspace.llm, cache_dir=workspace.state_dir / "llm-cache",
-                     use_cache=use_cache)
+    cache_dir = workspace.state_dir / "llm-cache" if cached else None
+    return LLMClient(settings, cache_dir=cache_dir, use_cache=use_cache, budget=budget,
+                     retry=retry)
 
 
 def read_prompts(workspace: Workspace, agents: Sequence[str],

@@ -141,11 +141,10 @@ class AgentPromptOptimizer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from agents.llm import LLMClient
+            from agents.session import make_client
 
-            self._client = LLMClient(self.workspace.llm,
-                                     cache_dir=self.workspace.state_dir / "llm-cache",
-                                     use_cache=self.use_cache)
+            self._client = make_client(self.workspace, use_cache=self.use_cache)
+            self._owned.append(self._client)
         return self._client
 
     def close(self) -> None:
