@@ -5,6 +5,7 @@
     session = DecisionSession(symbol="BTCUSDT", track_performance=True)
     result = session.run_session()          # result.decision_id, .action, .confidence
     session.tracker.track_decision_outcome(result.decision_id, "pnl", 12.5)
+    session.close()                         # closes the LLM client it built (or use ``with``)
 
 The team is ``[team] order`` of promptloop.toml (default: the ``[agents]`` tables in file
 order; ``promptloop init`` writes MarketAnalyst -> RiskManager -> TradingAdvisor). Each
@@ -264,6 +265,7 @@ class DecisionSession:
         self.team = team_spec(self.workspace)
         self.market = market if market is not None else default_market(symbol)
         self._client = client
+        self._owns_client = False  # True once the session built its own (closed by close())
         self.when = when
         self.is_simulated = is_simulated
         self.session_id = session_id or f"session-{uuid.uuid4().hex[:12]}"
@@ -288,7 +290,19 @@ class DecisionSession:
     def client(self) -> Any:
         if self._client is None:
             self._client = make_client(self.workspace)
+            self._owns_client = True
         return self._client
+
+    def close(self) -> None:
+        """Close the LLM client the session built (a client passed in is its owner's)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+
+    def __enter__(self) -> DecisionSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def snapshot(self) -> dict[str, Any]:
         """The market snapshot the team sees (no candle at or after ``when``)."""
