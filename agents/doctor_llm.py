@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from agents.doctor import Check, fail, ok, skipped
-from agents.errors import AgentError
+from agents.errors import NO_LLM_CONFIGURED, AgentError
 from agents.llm_json import refuses_format
 
 if TYPE_CHECKING:
@@ -54,9 +54,9 @@ def llm_checks(ws: Workspace, *, offline: bool, timeout: float) -> list[Check]:
     if not ws.llm.configured:
         return checks + [skipped(name, "no LLM configured") for name in ENDPOINT_CHECKS]
     settings = replace(ws.llm, timeout=min(ws.llm.timeout, timeout))
-    from agents.llm import LLMClient
+    from agents.llm import endpoint_url
 
-    base_url = LLMClient(settings).base_url
+    base_url = endpoint_url(settings)
     client = _openai(base_url, settings.api_key, settings.timeout)
     try:
         return checks + _endpoint_checks(ws, settings, client, base_url)
@@ -71,8 +71,8 @@ def _key_check(ws: Workspace) -> Check:
         return ok("llm key", f"set (from {where}; the value is not shown)")
     if ws.llm.base_url:
         return ok("llm key", f"not set; fine for a local server that asks none ({ws.llm.base_url})")
-    return skipped("llm key", "no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a "
-                              "local server (optimize falls back to the offline heuristic engine)")
+    return skipped("llm key", f"{NO_LLM_CONFIGURED} (optimize falls back to the offline "
+                              "heuristic engine)")
 
 
 def _endpoint_checks(ws: Workspace, settings: Any, client: Any, base_url: str) -> list[Check]:
@@ -80,7 +80,7 @@ def _endpoint_checks(ws: Workspace, settings: Any, client: Any, base_url: str) -
     if reached.status == "fail":
         reason = "the endpoint is not reachable"
         return [reached, *(skipped(name, reason) for name in ENDPOINT_CHECKS[1:])]
-    answer = _structured(settings)
+    answer = _structured(ws, settings)
     return [reached, _model_check(ws, models, base_url), answer, _formats(client, settings.model)]
 
 
@@ -124,11 +124,13 @@ def _model_check(ws: Workspace, served: list[str] | None, base_url: str) -> Chec
     return ok(name, f"{', '.join(used)} listed")
 
 
-def _structured(settings: Any) -> Check:
-    from agents.llm import Budget, LLMClient, RetryPolicy
+def _structured(ws: Workspace, settings: Any) -> Check:
+    from agents.llm import Budget, RetryPolicy
+    from agents.session import make_client
 
     name = "llm structured answer"
-    client = LLMClient(settings, budget=Budget(max_calls=3), retry=RetryPolicy(attempts=1))
+    client = make_client(ws, cached=False, settings=settings, budget=Budget(max_calls=3),
+                         retry=RetryPolicy(attempts=1))
     try:
         with client:
             answer, chat = client.structured(_PING, Ping, temperature=0.0, max_tokens=16)

@@ -4,7 +4,8 @@ AgentError
 ├── LLMError                  the endpoint failed for good (after retries) or refused the call
 ├── BudgetExceeded            the run's LLM budget (calls or tokens) is spent; no call was made
 ├── InvalidStructuredAnswer   the answer was not JSON for the schema, even after one repair
-├── LLMNotConfigured          no LLM endpoint is configured, and the command needs one
+│   └── LLMNotConfigured      no LLM endpoint is configured, and the command needs one
+│                             (always the one message NO_LLM_CONFIGURED)
 ├── SessionFailed             the team reached no decision (its outputs are attached)
 ├── MarketDataError           market data cannot be had (file, symbol, exchange)
 ├── NotPromoted               promote refused: the comparison is not conclusive
@@ -45,8 +46,15 @@ class InvalidStructuredAnswer(AgentError):
         self.raw = raw  # the model's last answer, as text, when there was one
 
 
-class LLMNotConfigured(AgentError):
+NO_LLM_CONFIGURED = ("no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local "
+                     "server) or [llm] in promptloop.toml")
+
+
+class LLMNotConfigured(LLMError):
     """No LLM endpoint is configured, and the command needs one."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_LLM_CONFIGURED)
 
 
 class SessionFailed(AgentError):

@@ -51,7 +51,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents.errors import AgentError, BudgetExceeded, InvalidStructuredAnswer, LLMError
+from agents.errors import (
+    AgentError,
+    BudgetExceeded,
+    InvalidStructuredAnswer,
+    LLMError,
+    LLMNotConfigured,
+)
 from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
@@ -104,6 +110,11 @@ class _FormatRefused(Exception):
     """The server rejected the response_format parameter (internal signal)."""
 
 
+def endpoint_url(settings: LLMSettings) -> str:
+    """The endpoint's base URL as the client calls it (the OpenAI default when unset)."""
+    return (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
 class LLMClient:
     """Chat completions with budget, cache, retries and structured answers (see module doc)."""
 
@@ -117,7 +128,7 @@ class LLMClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = endpoint_url(settings)
         self._meter = Meter(budget or Budget(settings.max_calls, settings.max_tokens))
         self.retry = retry or RetryPolicy()
         self.use_cache = use_cache
@@ -264,8 +275,7 @@ class LLMClient:
 
     def _call(self, request: _Request) -> ChatResult:
         if not self.settings.configured:
-            raise LLMError("no LLM configured: set OPENAI_API_KEY, or [llm] base_url in "
-                           "promptloop.toml for a local OpenAI-compatible server")
+            raise LLMNotConfigured()
         needed = request_tokens(request.messages, request.max_tokens)
         self._meter.check(needed)  # before openai is imported: a refusal costs nothing
         self._openai()  # built (openai imported) before the deadline's clock starts

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import InvalidStructuredAnswer
+from agents.fences import fenced_blocks
 
 Model = TypeVar("Model", bound=BaseModel)
 
-_FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\r?\n(.*?)```", re.DOTALL)
 _MAX_ERRORS = 5
 FORMATS = ("json_schema", "json_object", None)  # response formats, strongest first
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object")
@@ -30,7 +30,7 @@ _FORMAT_WORDS = ("response_format", "json_schema", "json_object")
 def json_candidates(text: str) -> Iterator[Any]:
     """Every JSON object or array found in ``text``, most likely first."""
     decoder = json.JSONDecoder()
-    blocks = [text.strip(), *(m.group(1).strip() for m in _FENCE.finditer(text))]
+    blocks = [text.strip(), *(block.body.strip() for block in fenced_blocks(text))]
     for block in blocks:
         try:
             yield json.loads(block)

@@ -5,6 +5,7 @@
     session = DecisionSession(symbol="BTCUSDT", track_performance=True)
     result = session.run_session()          # result.decision_id, .action, .confidence
     session.tracker.track_decision_outcome(result.decision_id, "pnl", 12.5)
+    session.close()                         # closes the LLM client it built (or use ``with``)
 
 The team is ``[team] order`` of promptloop.toml (default: the ``[agents]`` tables in file
 order; ``promptloop init`` writes MarketAnalyst -> RiskManager -> TradingAdvisor). Each
@@ -171,17 +172,20 @@ def agent_model(workspace: Workspace, agent: str, override: str | None = None) -
     return override or workspace.agents[agent].model or workspace.llm.model
 
 
-def make_client(workspace: Workspace, *, use_cache: bool = True) -> Any:
-    """The one LLM client of a run, with the workspace's cache; refuses without an endpoint."""
-    if not workspace.llm.configured:
-        raise LLMNotConfigured(
-            "no LLM configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
-            " or [llm] in promptloop.toml"
-        )
+def make_client(workspace: Workspace, *, use_cache: bool = True, cached: bool = True,
+                settings: Any = None, budget: Any = None, retry: Any = None) -> Any:
+    """The one way to build an LLM client: the workspace's ``[llm]`` (or ``settings``, e.g.
+    with a shorter timeout) and its cache (``use_cache=False``: not read; ``cached=False``:
+    none at all, as for the doctor's probe); refuses without an endpoint. Whoever builds the
+    client closes it (``with make_client(ws) as client:``, or an owner's ``close()``)."""
+    settings = workspace.llm if settings is None else settings
+    if not settings.configured:
+        raise LLMNotConfigured()
     from agents.llm import LLMClient
 
-    return LLMClient(workspace.llm, cache_dir=workspace.state_dir / "llm-cache",
-                     use_cache=use_cache)
+    cache_dir = workspace.state_dir / "llm-cache" if cached else None
+    return LLMClient(settings, cache_dir=cache_dir, use_cache=use_cache, budget=budget,
+                     retry=retry)
 
 
 def read_prompts(workspace: Workspace, agents: Sequence[str],
@@ -261,6 +265,7 @@ class DecisionSession:
         self.team = team_spec(self.workspace)
         self.market = market if market is not None else default_market(symbol)
         self._client = client
+        self._owns_client = False  # True once the session built its own (closed by close())
         self.when = when
         self.is_simulated = is_simulated
         self.session_id = session_id or f"session-{uuid.uuid4().hex[:12]}"
@@ -285,7 +290,19 @@ class DecisionSession:
     def client(self) -> Any:
         if self._client is None:
             self._client = make_client(self.workspace)
+            self._owns_client = True
         return self._client
+
+    def close(self) -> None:
+        """Close the LLM client the session built (a client passed in is its owner's)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+
+    def __enter__(self) -> DecisionSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def snapshot(self) -> dict[str, Any]:
         """The market snapshot the team sees (no candle at or after ``when``)."""

@@ -20,14 +20,13 @@ Exit codes: 0 when applied or when nothing was worth applying (or not applied by
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.output import Moment, escape, print_json, stderr, stdout, workspace
+from cli.output import Moment, escape, print_json, stderr, stdin_is_terminal, stdout, workspace
 from cli.tracker_cmds import open_tracker
 
 if TYPE_CHECKING:
@@ -117,7 +116,7 @@ def _conclude(optimizer: AgentPromptOptimizer, proposal: Proposal, dry_run: bool
         reason = _why_nothing(proposal)
         optimizer.record(proposal, "rejected", reason)
         return {**result, "status": "rejected", "message": f"Nothing applied: {reason}."}
-    if dry_run or (not auto_apply and (as_json or not sys.stdin.isatty())):
+    if dry_run or (not auto_apply and (as_json or not stdin_is_terminal())):
         why = "--dry-run" if dry_run else "no terminal to ask on and no --auto-apply"
         optimizer.record(proposal, "dry-run", why)
         return {**result, "status": "dry-run", "message": f"Nothing applied ({why})."}

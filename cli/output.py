@@ -47,11 +47,16 @@ def workspace(ctx: click.Context, **overrides: Any) -> Workspace:
     return load_workspace(Path(root) if root else None, **overrides)
 
 
+def stdin_is_terminal() -> bool:
+    """True when stdin is a terminal; a closed stdin (``<&-``: ``sys.stdin`` is None) is not."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def confirm(question: str, assume_yes: bool) -> bool:
     """Ask y/N on a terminal. Without a terminal and without --yes, refuse instead of hanging."""
     if assume_yes:
         return True
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise click.ClickException("no terminal to ask on; pass --yes to proceed without asking")
     return click.confirm(question, default=False)
 

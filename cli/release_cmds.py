@@ -221,9 +221,9 @@ def compare(ctx: click.Context, agent: str, first: str, second: str, days: float
     ws = workspace(ctx)
     with open_tracker(ctx) as tracker:
         if replay:
-            result = compare_replay(ws, tracker.engine, make_client(ws, use_cache=not no_cache),
-                                    agent, first, second, days=days, limit=limit, seed=seed,
-                                    alpha=alpha)
+            with make_client(ws, use_cache=not no_cache) as client:
+                result = compare_replay(ws, tracker.engine, client, agent, first, second,
+                                        days=days, limit=limit, seed=seed, alpha=alpha)
         else:
             result = compare_live(ws, tracker.engine, agent, first, second, days=days,
                                   alpha=alpha)

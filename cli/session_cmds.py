@@ -72,13 +72,14 @@ def run(ctx: click.Context, symbol: str, source: str | None, timeframe: str,
     from agents.session import DecisionSession, SessionFailed, make_client, market_from_spec
 
     ws = workspace(ctx)
-    session = DecisionSession(
-        symbol, not no_track, workspace=ws, market=market_from_spec(source, symbol, timeframe),
-        client=make_client(ws, use_cache=not no_cache), when=_utc(at) if at else None, model=model,
-        label=label, shadow=_shadow_option(shadow),
-    )
+    market = market_from_spec(source, symbol, timeframe)
     try:
-        result = session.run_session()
+        with make_client(ws, use_cache=not no_cache) as client:
+            result = DecisionSession(
+                symbol, not no_track, workspace=ws, market=market, client=client,
+                when=_utc(at) if at else None, model=model, label=label,
+                shadow=_shadow_option(shadow),
+            ).run_session()
     except SessionFailed as exc:
         if not as_json:
             _render_outputs(exc.outputs, stderr)
@@ -180,8 +181,8 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
     step = parse_every(every)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())
-    with open_tracker(ctx) as tracker, Progress(*columns, console=stderr,
-                                                 disable=as_json) as progress:
+    with open_tracker(ctx) as tracker, make_client(ws, use_cache=not no_cache) as client, \
+            Progress(*columns, console=stderr, disable=as_json) as progress:
         task = progress.add_task(f"Backtesting {escape(symbol)}", total=None)
 
         def advance(done: int, total: int, _result: Any) -> None:
@@ -191,8 +192,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
             result = run_backtest(
                 ws, symbol, _utc(start), _utc(end), every=step,
                 market=market_from_spec(source, symbol, timeframe),
-                client=make_client(ws, use_cache=not no_cache),
-                tracker=tracker, concurrency=concurrency,
+                client=client, tracker=tracker, concurrency=concurrency,
                 horizon=horizon, model=model, on_progress=advance,
                 label=label, shadow=_shadow_option(shadow),
             )

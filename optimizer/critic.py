@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agents.fences import fenced_blocks
 from optimizer.errors import CritiqueFormatError
 
 __all__ = [
@@ -139,11 +140,11 @@ def parse_critique(text: str) -> Critique:
     as_json = _from_json(text)
     if as_json is not None:
         return as_json
-    fences = _fences(text)
-    diffs = [body for tag, body, _ in fences if tag in ("diff", "patch", "udiff")]
-    diffs = diffs or [body for tag, body, _ in fences if not tag and _looks_like_diff(body)]
+    fences = fenced_blocks(text)
+    diffs = [f.body for f in fences if f.tag in ("diff", "patch", "udiff")]
+    diffs = diffs or [f.body for f in fences if not f.tag and _looks_like_diff(f.body)]
     if diffs:
-        outside = _remove_spans(text, [span for _, body, span in fences if body in diffs])
+        outside = _remove_spans(text, [(f.start, f.end) for f in fences if f.body in diffs])
         return Critique(_diagnosis(outside), _join_diffs(diffs))
     bare = _bare_diff(text)
     if bare is not None:
@@ -226,42 +227,6 @@ def _bullets(items: Sequence[str]) -> str:
     return "\n".join(f"- {item}" for item in items) if items else "- none"
 
 
-FENCE_OPEN = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*$")
-
-
-def _fences(text: str) -> list[tuple[str, str, tuple[int, int]]]:
-    """Fenced blocks as (language tag, body, (start, end) character span)."""
-    blocks, lines, index = [], text.splitlines(keepends=True), 0
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    while index < len(lines):
-        opening = FENCE_OPEN.match(lines[index].rstrip("\r\n"))
-        if not opening:
-            index += 1
-            continue
-        fence, tag = opening.group(1), opening.group(2).lower()
-        close = _closing(lines, index + 1, fence)
-        body = "".join(lines[index + 1 : close])
-        end = starts[min(close + 1, len(lines))]
-        blocks.append((tag, body, (starts[index], end)))
-        index = close + 1
-    return blocks
-
-
-def _closing(lines: list[str], start: int, fence: str) -> int:
-    """Index of the closing fence line: same character, at least as long, at column 0.
-
-    A diff's context line never starts at column 0 with a fence (it starts with a space),
-    so a prompt that itself contains ``` does not close the block early.
-    """
-    for index in range(start, len(lines)):
-        line = lines[index].rstrip()
-        if line and set(line) == {fence[0]} and len(line) >= len(fence):
-            return index
-    return len(lines)
-
-
 def _looks_like_diff(body: str) -> bool:
     return bool(re.search(r"^(@@|--- |\+\+\+ )", body, flags=re.MULTILINE))
 
@@ -292,7 +257,7 @@ def _diagnosis(text: str) -> str:
 
 
 def _from_json(text: str) -> Critique | None:
-    candidates = [text] + [body for tag, body, _ in _fences(text) if tag == "json"]
+    candidates = [text] + [f.body for f in fenced_blocks(text) if f.tag == "json"]
     for candidate in candidates:
         try:
             data = json.loads(candidate)

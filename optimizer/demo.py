@@ -200,8 +200,9 @@ def _real_sessions(workspace: Workspace, repo: Any, sessions: int
     end = market.all_candles[-1].timestamp - parse_horizon(HORIZON)
     start = end - EVERY * (max(sessions, 1) - 1)
     tracker = DecisionTracker(workspace.database_url)
-    result = run_backtest(workspace, DEMO_SYMBOL, start, end, every=EVERY, market=market,
-                          client=make_client(workspace), tracker=tracker, concurrency=4)
+    with make_client(workspace) as client:
+        result = run_backtest(workspace, DEMO_SYMBOL, start, end, every=EVERY, market=market,
+                              client=client, tracker=tracker, concurrency=4)
     step = DemoStep(
         "decisions",
         f"Ran {result.ran} real team sessions through {workspace.llm.model} over REAL"

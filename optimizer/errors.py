@@ -1,11 +1,12 @@
 """Errors of the optimizer.
 
 OptimizerError
-├── UnknownEngine        --engine names no engine, or the LLM engine has no endpoint
+├── UnknownEngine        --engine names no engine (no endpoint: agents' LLMNotConfigured)
 ├── CritiqueFormatError  the critic's answer holds no diff (message written for the critic)
 ├── CriticFailed         no round produced a candidate: every diff failed after its repairs
 ├── BudgetTooSmall       the LLM budget cannot pay for the planned run (refused before any call)
 ├── PromptTooLarge       a prompt is longer than optimizer.limits.MAX_PROMPT_CHARS
+├── PushFailed           the new branch could not be pushed (and was deleted again)
 └── PatchError           a diff does not apply (also a ValueError; importable from
                          optimizer.patch, where DESIGN.md names it)
 
@@ -36,6 +37,10 @@ class BudgetTooSmall(OptimizerError):
 
 class PromptTooLarge(OptimizerError):
     """A prompt is longer than the analyzer's size limit (optimizer/limits.py)."""
+
+
+class PushFailed(OptimizerError):
+    """git push of the applied branch failed; the branch was deleted, nothing changed."""
 
 
 class PatchError(OptimizerError, ValueError):

@@ -53,9 +53,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agents.errors import AgentError
+from agents.errors import AgentError, LLMNotConfigured
 from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
-from optimizer.errors import CriticFailed, CritiqueFormatError, OptimizerError, UnknownEngine
+from optimizer.errors import (
+    CriticFailed,
+    CritiqueFormatError,
+    OptimizerError,
+    PushFailed,
+    UnknownEngine,
+)
 from optimizer.gates import GateSettings, setting, static_gates
 from optimizer.proposal import (
     SCORE_KEYS,
@@ -135,11 +141,10 @@ class AgentPromptOptimizer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from agents.llm import LLMClient
+            from agents.session import make_client
 
-            self._client = LLMClient(self.workspace.llm,
-                                     cache_dir=self.workspace.state_dir / "llm-cache",
-                                     use_cache=self.use_cache)
+            self._client = make_client(self.workspace, use_cache=self.use_cache)
+            self._owned.append(self._client)
         return self._client
 
     def close(self) -> None:
@@ -205,17 +210,22 @@ class AgentPromptOptimizer:
         except RUN_ERRORS as exc:
             self._record_error(proposal, exc)
             raise
-        try:
-            if push:
-                self.progress(f"Pushing {branch} to {remote}")
-                self.repo.push(branch, remote=remote)
-        except RUN_ERRORS as exc:
-            self._save(proposal.run_columns("applied", result_sha=sha,
-                                            error=f"push failed: {exc}"))
-            raise
+        if push and branch:
+            self._push(proposal, branch, sha, remote)
         self._save(proposal.run_columns("applied", result_sha=sha,
                                         note=f"committed on branch {branch}" if branch else None))
         return sha
+
+    def _push(self, proposal: Proposal, branch: str, sha: str, remote: str) -> None:
+        """Push the new branch; a failed push deletes it, so a rerun starts clean."""
+        self.progress(f"Pushing {branch} to {remote}")
+        try:
+            self.repo.push(branch, remote=remote)
+        except PromptRepoError as exc:
+            self.repo.delete_branch(branch, sha)
+            failed = PushFailed(f"{exc}; the branch {branch} was removed, nothing changed")
+            self._record_error(proposal, failed)
+            raise failed from None
 
     def record(self, proposal: Proposal, status: str, note: str) -> str:
         """Record a run that applied nothing: ``rejected`` or ``dry-run``, with the reason."""
@@ -391,9 +401,7 @@ class AgentPromptOptimizer:
         if engine not in ENGINES:
             raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         if engine == "llm" and not self.workspace.llm.configured:
-            raise UnknownEngine("the llm engine needs an endpoint: set OPENAI_API_KEY or "
-                                "OPENAI_BASE_URL (or [llm] in promptloop.toml), or use "
-                                "--engine heuristic")
+            raise LLMNotConfigured()
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
 

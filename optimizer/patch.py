@@ -30,10 +30,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agents.fences import fenced_blocks
 from optimizer.errors import PatchError
 
-# Fences start at column 0, so a diff line such as " ```" (context) never closes one.
-_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n`]*\n(.*?)(?:^\1[ \t]*$|\Z)", re.M | re.S)
 _HEADER_NUMBERS = re.compile(r"-(\d+)(?:,(\d+))?")
 _LINE_NUMBER = re.compile(r"^\s*\d+ ?[|:] ?")  # "12| text", as the critic is shown the prompt
 _PREAMBLE = ("diff ", "index ", "new file mode", "deleted file mode", "similarity ", "rename ")
@@ -104,13 +103,14 @@ def extract_diff(text: str) -> str:
     A text that starts as a diff before any fence is a bare diff whose own lines may look
     like fences (a context line that lost its leading space)."""
     text = text.replace("\r\n", "\n")
-    matches = list(_FENCE.finditer(text))
-    if not matches or _has_hunk_header(text[: matches[0].start()]):
+    blocks = fenced_blocks(text)
+    if not blocks or _has_hunk_header(text[: blocks[0].start]):
         return text
-    with_headers = [m.group(2) for m in matches if _has_hunk_header(m.group(2))]
+    bodies = [block.body for block in blocks]
+    with_headers = [body for body in bodies if _has_hunk_header(body)]
     if with_headers:
         return "".join(block if block.endswith("\n") else block + "\n" for block in with_headers)
-    return next((m.group(2) for m in matches if _has_diff_lines(m.group(2))), text)
+    return next((body for body in bodies if _has_diff_lines(body)), text)
 
 
 def _has_hunk_header(block: str) -> bool:

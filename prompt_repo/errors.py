@@ -73,4 +73,8 @@ class InitConflict(PromptRepoError):
 
 
 class GitError(PromptRepoError):
-    """A git command failed; the message carries git's own last line."""
+    """A git command failed; the message carries git's own error line (also ``reason``)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason

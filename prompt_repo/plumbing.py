@@ -53,9 +53,20 @@ def git(repo: Repo, *args: str, input: str | None = None) -> str:
         text=True,
     )
     if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {lines[-1] if lines else proc.returncode}")
+        reason = _error_line(proc.stderr or proc.stdout) or str(proc.returncode)
+        raise GitError(f"git {args[0]} failed: {reason}", reason)
     return proc.stdout
+
+
+def _error_line(output: str) -> str:
+    """git's first ``fatal:``/``error:`` line, else its last line: after the error, git
+    often adds advice ("Please make sure ... and the repository exists.") that reads as garble."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in lines:
+        for prefix in ("fatal:", "error:"):
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+    return lines[-1] if lines else ""
 
 
 def blob_hexsha(data: bytes) -> str:

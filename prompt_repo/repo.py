@@ -295,11 +295,17 @@ class PromptRepo:
                           trailers={"Promptloop-Rollback-To": old.sha})
 
     def push(self, branch: str, remote: str = "origin") -> None:
-        """Push ``branch`` to ``remote`` (same name there)."""
+        """Push ``branch`` to ``remote`` (same name there); GitError in one line."""
+        if remote not in git(self._repo, "remote").split():
+            raise GitError(f"git push to {remote!r} failed: no such remote")
         try:
             git(self._repo, "push", "--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
         except GitError as exc:
-            raise GitError(f"could not push {branch} to {remote}: {exc}") from None
+            raise GitError(f"git push to {remote!r} failed: {exc.reason}") from None
+
+    def delete_branch(self, branch: str, sha: str) -> None:
+        """Delete ``branch`` if it still points at ``sha`` (undo of a branch apply)."""
+        git(self._repo, "update-ref", "-d", f"refs/heads/{branch}", sha)
 
     # -- for files beside the prompts (the labels file of prompt_repo.labels) -------------
 

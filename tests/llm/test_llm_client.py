@@ -11,7 +11,13 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from agents.errors import AgentError, BudgetExceeded, LLMError
+from agents.errors import (
+    NO_LLM_CONFIGURED,
+    AgentError,
+    BudgetExceeded,
+    LLMError,
+    LLMNotConfigured,
+)
 from agents.llm import Budget
 from agents.llm_retry import retry_after_seconds
 from prompt_repo.config import LLMSettings
@@ -157,8 +163,10 @@ def test_close_then_reuse(llm_api, make_client, reply):
 
 
 def test_no_endpoint_configured_is_one_clear_error(llm_api, make_client):
-    with pytest.raises(LLMError, match="no LLM configured: set OPENAI_API_KEY"):
+    with pytest.raises(LLMNotConfigured) as refused:
         make_client(api_key=None, base_url=None).chat(ASK)
+    assert str(refused.value) == NO_LLM_CONFIGURED
+    assert isinstance(refused.value, LLMError)
     assert not llm_api.calls
 
 

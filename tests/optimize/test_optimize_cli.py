@@ -33,6 +33,8 @@ from optimize_support import (
     sqlite_url,
 )
 
+from agents.errors import NO_LLM_CONFIGURED
+
 
 def llm_env(stub: StubLLM, **extra: str) -> dict[str, str]:
     return {"OPENAI_BASE_URL": stub.url, "OPENAI_API_KEY": API_KEY, **extra}
@@ -277,6 +279,24 @@ def test_without_a_terminal_and_without_auto_apply_nothing_is_applied(run_cli, o
     assert runs(sqlite_url(opt_ws))[0]["status"] == "dry-run"
 
 
+def test_stdin_closed_is_no_terminal_not_a_traceback(opt_ws, stub):
+    seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
+    base = head(opt_ws)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PROMPTLOOP_"))}
+
+    result = subprocess.run(  # as a shell's `promptloop ... <&-`: fd 0 not open at all
+        ["sh", "-c", '"$0" "$@" <&-', str(Path(sys.executable).with_name("promptloop")),
+         "-C", str(opt_ws), "optimize", "--agent", AGENT],
+        env={**env, **llm_env(stub)}, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "Nothing applied (no terminal to ask on and no --auto-apply)." in result.stdout
+    assert head(opt_ws) == base
+    assert runs(sqlite_url(opt_ws))[0]["status"] == "dry-run"
+
+
 def test_branch_and_push_to_a_local_bare_remote(run_cli, opt_ws, stub, tmp_path):
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
@@ -298,6 +318,28 @@ def test_branch_and_push_to_a_local_bare_remote(run_cli, opt_ws, stub, tmp_path)
     assert trailers(commit_message(remote, pushed))["Promptloop-Engine"] == "llm"
     [run] = runs(sqlite_url(opt_ws))
     assert run["status"] == "applied" and run["result_sha"] == pushed
+
+
+def test_a_failed_push_leaves_nothing_behind_and_the_rerun_works(run_cli, opt_ws, stub):
+    seed(sqlite_url(opt_ws))
+    seed_held_out(sqlite_url(opt_ws))
+    stub.script = scripted(answer(critic_answer(GOOD_DIFF)))
+    base, text = head(opt_ws), prompt_text(opt_ws)
+    args = ("--auto-apply", "--branch", "promptloop/opt-1", "--push")
+
+    for _ in range(2):  # no "branch already exists" the second time
+        result = optimize(run_cli, opt_ws, stub, *args)
+
+        assert result.returncode == 1
+        assert result.stderr == ("Error: git push to 'origin' failed: no such remote; the branch "
+                                 "promptloop/opt-1 was removed, nothing changed\n")
+        assert (head(opt_ws), prompt_text(opt_ws)) == (base, text)
+        branches = subprocess.run(["git", "-C", str(opt_ws), "branch", "--list", "promptloop/*"],
+                                  capture_output=True, text=True, check=True).stdout
+        assert branches == ""
+    statuses = [(run["status"], run["result_sha"]) for run in runs(sqlite_url(opt_ws))]
+    assert statuses == [("error", None), ("error", None)]
+    assert "no such remote" in runs(sqlite_url(opt_ws))[0]["error"]
 
 
 def test_push_needs_a_branch(run_cli, opt_ws):
@@ -344,7 +386,7 @@ def test_heuristic_engine_by_default_without_a_key(run_cli, opt_ws):
 def test_llm_engine_without_an_endpoint_is_an_error(run_cli, opt_ws):
     result = optimize(run_cli, opt_ws, None, "--engine", "llm")
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: the llm engine needs an endpoint")
+    assert result.stderr == f"Error: {NO_LLM_CONFIGURED}\n"
 
 
 def test_no_failure_cases_means_no_call(run_cli, opt_ws, stub):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from prompt_repo import PromptRepo
-from prompt_repo.errors import UnknownRevision
+from prompt_repo.errors import GitError, UnknownRevision
 
 AGENT = "MarketAnalyst"
 PATH = "prompts/MarketAnalyst.md"
@@ -182,6 +182,23 @@ def test_push_sends_the_branch_to_the_remote(workspace: Path, git, tmp_path: Pat
     repo.push("promptloop/p1")
 
     assert git(remote, "rev-parse", "promptloop/p1").strip() == sha
+
+
+def test_a_failed_push_says_git_error_line_not_its_advice(workspace: Path, git,
+                                                         tmp_path: Path) -> None:
+    repo = PromptRepo.open(workspace)
+    sha = repo.apply(AGENT, "proposal\n", "proposal", branch="promptloop/p1")
+    with pytest.raises(GitError, match="^git push to 'origin' failed: no such remote$"):
+        repo.push("promptloop/p1")
+    git(workspace, "remote", "add", "gone", str(tmp_path / "missing.git"))
+    with pytest.raises(GitError) as failed:
+        repo.push("promptloop/p1", remote="gone")
+    assert str(failed.value).startswith("git push to 'gone' failed: '")
+    assert "does not appear to be a git repository" in str(failed.value)
+
+    repo.delete_branch("promptloop/p1", sha)
+
+    assert git(workspace, "branch", "--list", "promptloop/*") == ""
 
 
 def test_overview_lists_agents_versions_and_local_edits(workspace: Path) -> None:
