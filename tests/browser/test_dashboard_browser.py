@@ -14,10 +14,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,11 +22,11 @@ from typing import Any
 
 import httpx
 import pytest
+from serve_process import PROMPTLOOP, free_port, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver") or (
     "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None)
-PROMPTLOOP = str(Path(sys.executable).with_name("promptloop"))
 WAIT = 30  # seconds a condition may take on a loaded machine (a bound, not a measurement)
 
 
@@ -37,12 +34,6 @@ def _skip_without_browser() -> None:
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip("chromium and chromium-driver (Debian packages) are needed: not installed")
     pytest.importorskip("selenium", reason="selenium is not installed (the [test] extra)")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _cli(workspace: Path, *args: str) -> str:
@@ -67,28 +58,16 @@ def served(workspace: Path) -> Iterator[dict[str, Any]]:
     keys = {scope: json.loads(_cli(workspace, "keys", "create", "--name", f"k-{scope}",
                                    "--scope", scope, "--json"))["secret"]
             for scope in ("read", "admin")}
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([PROMPTLOOP, "serve", "--port", str(port)], cwd=workspace,
                               env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, server)
+        wait_until_up(base, server)
         yield {"base": base, "keys": keys}
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=WAIT)
-
-
-def _wait_until_up(base: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not come up")
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from llm_stub_server import Reply, StubLLM
+from serve_process import free_port, start, wait_until_up
 from server_support import decision
-from test_serve_process import free_port, start, wait_until_up
 
 from agents.remote_tracker import RemoteTracker, RemoteTrackerError
 from tracker import DecisionTracker

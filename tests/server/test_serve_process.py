@@ -4,43 +4,13 @@ reads back, and the server stops on SIGTERM. The key's secret never reaches the 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+from serve_process import free_port, start, wait_until_up
 from server_support import decision
-
-PROMPTLOOP = str(Path(sys.executable).with_name("promptloop"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_up(base: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not come up")
-
-
-def start(workspace: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMPTLOOP_", "OPENAI_"))}
-    return subprocess.Popen([PROMPTLOOP, "serve", "--port", str(port)], cwd=workspace,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
 
 
 def test_serve_posts_and_reads_back_then_stops(workspace: Path, run_cli) -> None:

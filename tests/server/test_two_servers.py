@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from serve_process import PROMPTLOOP, free_port, wait_until_up
 from server_support import decision
-from test_serve_process import PROMPTLOOP, free_port, wait_until_up
 
 from tracker import DecisionTracker
 
