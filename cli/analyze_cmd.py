@@ -102,19 +102,12 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
 def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
               window_hours: float | None) -> dict[str, Any]:
     """flag > [analysis] in promptloop.toml > the library's default."""
-    from prompt_repo.config import resolve
-
     try:
-        table = workspace(ctx).analysis.model_dump(exclude_none=True)  # checked at load
+        options = workspace(ctx).analysis.analyze_options()  # checked at load
     except WorkspaceNotFound:  # a --database-url run outside a workspace
-        table = {}
-    chosen = {
-        "outcome_type": resolve(outcome_type, None, table.get("outcome_type"), None),
-        "band": resolve(band, None, table.get("band"), None),
-        "window_hours": resolve(window_hours, None, table.get("contradiction_window_hours"),
-                                None),
-    }
-    return {key: value for key, value in chosen.items() if value is not None}
+        options = {}
+    flags = {"outcome_type": outcome_type, "band": band, "window_hours": window_hours}
+    return {**options, **{key: value for key, value in flags.items() if value is not None}}
 
 
 def _older_data_hint(tracker: Any, report: dict[str, Any]) -> str | None:

@@ -17,6 +17,8 @@ docs/settings.md lists every key; a test holds that list complete.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from prompt_repo.config import SettingsTable
@@ -73,6 +75,12 @@ class AnalysisTable(SettingsTable):
                                "such as 0.003")
     contradiction_window_hours: float | None = Field(
         None, gt=0, le=8760, description="hours, more than 0 and at most 8760")
+
+    def analyze_options(self) -> dict[str, Any]:
+        """The keys set here, as keyword arguments of ``analyze_performance``."""
+        chosen = {"outcome_type": self.outcome_type, "band": self.band,
+                  "window_hours": self.contradiction_window_hours}
+        return {key: value for key, value in chosen.items() if value is not None}
 
 
 class TeamTable(SettingsTable):

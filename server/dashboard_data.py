@@ -15,6 +15,7 @@ every request.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from agents.errors import AgentError
@@ -28,17 +29,18 @@ from tracker.rollups import FreshCache
 Views = FreshCache[tuple[Any, ...], Any]
 
 
-def analysis(context: ServerContext, agents: list[str] | None, days: int) -> dict[str, Any]:
-    """The ``analyze --json`` document for ``agents`` over ``days`` (nothing stored)."""
-    from server.reads import _analysis_settings
+def analysis(context: ServerContext, agents: list[str] | None, days: int,
+             until: datetime | None = None) -> dict[str, Any]:
+    """The ``analyze --json`` document for ``agents`` over ``days`` (nothing stored), with
+    the workspace's ``[analysis]`` settings, as ``promptloop analyze`` reads them."""
     from tracker.analysis import analyze_performance
 
     with context.prompts() as repo:
         names = {name: {v.sha: v.name for v in repo.log(name)} for name in repo.agents()}
     report: dict[str, Any] = analyze_performance(
-        context.tracker.engine, agents, days, store_metrics=False,
+        context.tracker.engine, agents, days, until=until, store_metrics=False,
         version_names=lambda name, sha: names.get(name, {}).get(sha),
-        **_analysis_settings(context))
+        **context.workspace.analysis.analyze_options())
     return report
 
 

@@ -85,26 +85,11 @@ def get_analysis(
     until: datetime | None = None,
 ) -> dict[str, Any]:
     """The document ``promptloop analyze --json`` prints (metrics are not stored)."""
-    from tracker.analysis import analyze_performance
+    from server.dashboard_data import analysis
 
-    context = _context(request)
     if until is not None and until.tzinfo is None:
         raise ApiError(422, "invalid_input", "until: give a time zone (e.g. Z)")
-    with context.prompts() as repo:
-        names = {name: {v.sha: v.name for v in repo.log(name)} for name in repo.agents()}
-    report: dict[str, Any] = analyze_performance(
-        context.tracker.engine, agent, days, until=until, store_metrics=False,
-        version_names=lambda name, sha: names.get(name, {}).get(sha),
-        **_analysis_settings(context))
-    return report
-
-
-def _analysis_settings(context: ServerContext) -> dict[str, Any]:
-    """The [analysis] table of promptloop.toml, as ``promptloop analyze`` reads it."""
-    table = context.workspace.analysis.model_dump(exclude_none=True)  # checked at load
-    chosen = {"outcome_type": table.get("outcome_type"), "band": table.get("band"),
-              "window_hours": table.get("contradiction_window_hours")}
-    return {key: value for key, value in chosen.items() if value is not None}
+    return analysis(_context(request), agent, days, until=until)
 
 
 def _context(request: Request) -> ServerContext:
