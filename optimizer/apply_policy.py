@@ -14,7 +14,7 @@ a candidate, but none passed every gate     rejected    ``no candidate passed ev
                                                         failed: <gate> (<detail>); ...``
 ``dry_run``                                 dry-run     ``--dry-run``
 not ``auto_apply`` and no ``confirm``       dry-run     ``no terminal to ask on and no
-                                                        --auto-apply``
+                                                        --auto-apply`` (``unasked``)
 ``confirm()`` answered no                   rejected    ``declined by the user``
 ``auto_apply``, or ``confirm()`` said yes   applied     none: the commit (branch, push, label)
 ==========================================  ==========  =======================================
@@ -54,6 +54,7 @@ class ApplyMode:
     branch: str | None = None  # commit on this new branch, leaving the checkout alone
     push: bool = False  # push the branch to origin (needs ``branch``)
     label: str | None = None  # point this label at the new version, not production
+    unasked: str = NO_TERMINAL  # the reason when nobody may confirm (a service words its own)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def conclude(optimizer: AgentPromptOptimizer, proposal: Proposal,
     status, reason = "rejected", why_not(proposal)
     if reason is None and not mode.auto_apply:
         if mode.dry_run or mode.confirm is None:
-            status, reason = "dry-run", DRY_RUN if mode.dry_run else NO_TERMINAL
+            status, reason = "dry-run", DRY_RUN if mode.dry_run else mode.unasked
         elif not mode.confirm():
             reason = DECLINED
     if reason is None:

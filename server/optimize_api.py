@@ -23,7 +23,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -32,6 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.auth import require
 from server.context import ServerContext
 from server.errors import ApiError
+
+if TYPE_CHECKING:
+    from optimizer.loop import AgentPromptOptimizer
+    from optimizer.proposal import Proposal
 
 router = APIRouter(prefix="/v1", tags=["optimize"])
 _log = logging.getLogger(__name__)
@@ -112,27 +116,14 @@ def run_optimize(context: ServerContext, request: OptimizeRequest) -> dict[str, 
         optimizer.close()
 
 
-def _conclude(optimizer: Any, proposal: Any, request: OptimizeRequest) -> dict[str, Any]:
-    result: dict[str, Any] = {"status": "", "applied": False, "commit": None,
-                              "branch": None, "pushed": False, "message": ""}
-    if proposal.best is None:
-        optimizer.record(proposal, "rejected", "no candidate passed every gate")
-        return {**result, "status": "rejected",
-                "message": "Nothing applied: no candidate passed every gate."}
-    if not request.auto_apply:
-        why = "dry_run" if request.dry_run else "no auto_apply"
-        optimizer.record(proposal, "dry-run", why)
-        return {**result, "status": "dry-run", "message": f"Nothing applied ({why})."}
+def _conclude(optimizer: AgentPromptOptimizer, proposal: Proposal,
+              request: OptimizeRequest) -> dict[str, Any]:
+    """The CLI's policy (:mod:`optimizer.apply_policy`); a service has nobody to ask."""
+    from optimizer.apply_policy import ApplyMode, conclude
 
-    def commit() -> str:
-        return str(optimizer.apply(proposal))
-
-    label = request.label
-    sha = optimizer.repo.labels().commit_as(proposal.agent, label, commit, reason=(
-        f"optimize run {proposal.run_id}")) if label else commit()
-    return {**result, "status": "applied", "applied": True, "commit": sha,
-            "message": f"Applied as {sha[:12]}" + (f" as {label}" if label else "")
-            + f" (run {proposal.run_id})."}
+    unasked = "dry_run" if request.dry_run else "auto_apply is false"
+    mode = ApplyMode(auto_apply=request.auto_apply, label=request.label, unasked=unasked)
+    return conclude(optimizer, proposal, mode).to_dict()
 
 
 @router.post("/optimize", status_code=202, dependencies=[Depends(require("admin"))])

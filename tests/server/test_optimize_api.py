@@ -58,6 +58,10 @@ def test_heuristic_dry_run_is_queued_then_finished_and_listed(client: TestClient
     result = done["result"]
     assert result["agent"] == AGENT and result["engine"] == "heuristic"
     assert result["status"] in ("dry-run", "rejected") and result["applied"] is False
+    if result["status"] == "dry-run":  # the CLI's policy, in the service's words
+        assert result["reason"] == "dry_run" and result["message"] == "Nothing applied (dry_run)."
+    else:
+        assert result["reason"].startswith(("no change proposed", "no candidate passed"))
     assert head(workspace) == base
     runs = client.get("/v1/optimization-runs", params={"agent": AGENT}).json()["runs"]
     assert [run["run_id"] for run in runs] == [result["run_id"]]
