@@ -3,7 +3,8 @@
 Guarantees (DESIGN.md, "Versions are commits"):
 
 - :meth:`PromptRepo.apply` makes exactly one commit, touching only that agent's prompt
-  file, whatever else is staged or modified (see :mod:`prompt_repo.plumbing`);
+  file, whatever else is staged or modified (see :mod:`prompt_repo.plumbing`), signed and
+  judged by the commit hooks as the repository's git policy asks (:mod:`prompt_repo.hooks`);
 - it refuses, changing nothing, when the file has uncommitted edits, when the file's
   content moved on since ``base``, when HEAD is detached, when the agent or its file is
   unknown, or when the configured path leaves the workspace;
