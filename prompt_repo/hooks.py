@@ -3,8 +3,10 @@ objects (:mod:`prompt_repo.plumbing`).
 
 - Where: ``git rev-parse --git-path hooks/NAME``, so ``core.hooksPath`` and linked
   worktrees are honoured; a hook that is missing or not executable is skipped, as git does.
-- How: ``git hook run``, in git's order: pre-commit, prepare-commit-msg (with the source
-  ``message``, as for ``git commit -m``), commit-msg (on a file holding the message).
+- How: executed as git executes them (at the top of the working tree, no stdin, output
+  captured), in git's order: pre-commit, prepare-commit-msg (with the source ``message``,
+  as for ``git commit -m``), commit-msg (on a file holding the message). Not through
+  ``git hook run``, which needs git 2.36.
 - What they see: ``GIT_INDEX_FILE`` names a temporary index holding the new commit's tree,
   so ``git diff --cached`` shows the change about to be committed; the user's own index is
   never touched. The working file is written only after the commit is published.
@@ -20,6 +22,8 @@ objects (:mod:`prompt_repo.plumbing`).
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import subprocess
 import tempfile
@@ -38,25 +42,25 @@ _BEFORE = ("pre-commit", "prepare-commit-msg", "commit-msg")
 def run_commit_hooks(repo: Repo, tree: str, message: str) -> str:
     """Run the hooks that may refuse a commit of ``tree`` with ``message``; the message as
     they left it. HookFailed when one refuses."""
-    present = _present(repo, _BEFORE)
-    if not present:
+    hooks = _present(repo, _BEFORE)
+    if not hooks:
         return message
     with tempfile.TemporaryDirectory(dir=repo.git_dir, prefix="promptloop-hooks-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp, "index")), "GIT_EDITOR": ":"}
         git(repo, "read-tree", tree, env=env)
-        if "pre-commit" in present:
-            _run(repo, env, "pre-commit")
+        if "pre-commit" in hooks:
+            _run(repo, hooks["pre-commit"], env)
             if git(repo, "write-tree", env=env).strip() != tree:
                 raise HookFailed("pre-commit hook changed the staged files; promptloop "
                                  "commits only its own change, so it refused the commit")
-        if present.isdisjoint({"prepare-commit-msg", "commit-msg"}):
+        if hooks.keys().isdisjoint({"prepare-commit-msg", "commit-msg"}):
             return message
         edit = Path(tmp, "COMMIT_EDITMSG")
         edit.write_text(message, encoding="utf-8")
-        if "prepare-commit-msg" in present:
-            _run(repo, env, "prepare-commit-msg", str(edit), "message")
-        if "commit-msg" in present:
-            _run(repo, env, "commit-msg", str(edit))
+        if "prepare-commit-msg" in hooks:
+            _run(repo, hooks["prepare-commit-msg"], env, str(edit), "message")
+        if "commit-msg" in hooks:
+            _run(repo, hooks["commit-msg"], env, str(edit))
         cleaned = _cleanup(edit.read_text(encoding="utf-8"))
     if not cleaned:
         raise HookFailed("a commit message hook left the message empty; commit refused")
@@ -65,28 +69,48 @@ def run_commit_hooks(repo: Repo, tree: str, message: str) -> str:
 
 def run_post_commit(repo: Repo) -> None:
     """Run the post-commit hook, if any; what it prints and its exit status are ignored."""
-    subprocess.run(["git", "hook", "run", "--ignore-missing", "post-commit"],
-                   cwd=repo.working_tree_dir, stdin=subprocess.DEVNULL,
-                   capture_output=True, check=False)
+    hook = _present(repo, ("post-commit",)).get("post-commit")
+    if hook is None:
+        return
+    try:
+        _spawn(repo, hook, {})
+    except HookFailed:
+        pass  # the commit is made; git too carries on after a post-commit that cannot run
 
 
-def _present(repo: Repo, names: tuple[str, ...]) -> set[str]:
+def _present(repo: Repo, names: tuple[str, ...]) -> dict[str, Path]:
+    """The runnable hooks among ``names``, by name."""
     paths = git(repo, "rev-parse", *(a for n in names for a in ("--git-path", f"hooks/{n}")))
     top = Path(str(repo.working_tree_dir))
-    return {name for name, path in zip(names, paths.splitlines(), strict=True)
-            if os.access(top / path, os.X_OK) and (top / path).is_file()}
+    found = {name: top / path for name, path in zip(names, paths.splitlines(), strict=True)}
+    return {name: path for name, path in found.items()
+            if path.is_file() and os.access(path, os.X_OK)}
 
 
-def _run(repo: Repo, env: dict[str, str], name: str, *args: str) -> None:
-    # Not through git(): its --literal-pathspecs would reach the hook's own git commands.
-    proc = subprocess.run(["git", "hook", "run", name, "--", *args],
-                          cwd=repo.working_tree_dir, env={**os.environ, **env},
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
+def _run(repo: Repo, hook: Path, env: dict[str, str], *args: str) -> None:
+    proc = _spawn(repo, hook, env, *args)
     if proc.returncode != 0:
         first = next((line.strip() for line in proc.stdout.splitlines() if line.strip()), "")
         said = f": {first}" if first else f" (exit status {proc.returncode})"
-        raise HookFailed(f"{name} hook refused the commit{said}")
+        raise HookFailed(f"{hook.name} hook refused the commit{said}")
+
+
+def _spawn(repo: Repo, hook: Path, env: dict[str, str], *args: str
+           ) -> subprocess.CompletedProcess[str]:
+    """Execute ``hook``, through ``sh`` when it has no ``#!`` line, as git does."""
+    run = functools.partial(subprocess.run, cwd=repo.working_tree_dir,
+                            env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            encoding="utf-8", errors="replace")
+    try:
+        try:
+            return run([str(hook), *args])
+        except OSError as exc:
+            if exc.errno != errno.ENOEXEC:
+                raise
+            return run(["/bin/sh", str(hook), *args])
+    except OSError as exc:
+        raise HookFailed(f"{hook.name} hook could not run: {exc.strerror}") from None
 
 
 def _cleanup(text: str) -> str:

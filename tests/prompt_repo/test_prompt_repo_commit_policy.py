@@ -210,3 +210,12 @@ def test_rollback_refused_by_a_hook_is_one_line_and_changes_nothing(run_cli, wor
     assert result.returncode == 1 and "Restored" not in result.stdout  # the diff was shown
     assert result.stderr == "Error: pre-commit hook refused the commit: frozen: no prompt changes\n"
     assert state(workspace, git) == before
+
+
+def test_a_hook_without_a_shebang_line_runs_through_sh_as_git_does(workspace: Path) -> None:
+    path = workspace / ".git" / "hooks" / "pre-commit"
+    path.write_text('echo "plain script says no"\nexit 1\n')
+    path.chmod(0o755)
+
+    with pytest.raises(HookFailed, match="^pre-commit hook refused the commit: plain script"):
+        apply(workspace)
