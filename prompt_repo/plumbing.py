@@ -83,7 +83,13 @@ def commit_tree(repo: Repo, tree: str, parent: str | None, message: str) -> str:
     sign = git(repo, "config", "--type=bool", "--default=false", "--get", "commit.gpgSign")
     args = ["-S"] if sign.strip() == "true" else []
     args += ["-p", parent] if parent else []
-    return git(repo, "commit-tree", *args, "-F", "-", tree, input=message).strip()
+    try:
+        return git(repo, "commit-tree", *args, "-F", "-", tree, input=message).strip()
+    except GitError as exc:
+        if not args or args[0] != "-S":
+            raise
+        raise GitError(f"signing the commit failed (commit.gpgSign is true): {exc.reason}",
+                       exc.reason) from None
 
 
 def update_ref(repo: Repo, ref: str, new: str, old: str | None, reason: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from prompt_repo import PromptRepo, init_workspace
-from prompt_repo.errors import HookFailed
+from prompt_repo.errors import GitError, HookFailed
 
 AGENT = "MarketAnalyst"
 PATH = "prompts/MarketAnalyst.md"
@@ -51,6 +51,22 @@ def test_commit_gpgsign_with_an_ssh_key_signs_the_commit(workspace: Path, git,
     assert "\ngpgsig -----BEGIN SSH SIGNATURE-----" in git(workspace, "cat-file", "commit", sha)
     git(workspace, "verify-commit", sha)  # raises unless the signature is good
     assert git(workspace, "show", "--name-only", "--format=", sha).split() == [PATH]
+
+
+def test_a_signature_that_cannot_be_made_refuses_in_one_line(workspace: Path, git,
+                                                             tmp_path: Path) -> None:
+    for name, value in [("gpg.format", "ssh"), ("user.signingKey", str(tmp_path / "missing")),
+                        ("commit.gpgSign", "true")]:
+        git(workspace, "config", name, value)
+    before = state(workspace, git)
+
+    with pytest.raises(GitError) as refused:
+        apply(workspace)
+
+    assert str(refused.value).startswith(
+        "signing the commit failed (commit.gpgSign is true): Couldn't load public key")
+    assert "\n" not in str(refused.value)
+    assert state(workspace, git) == before
 
 
 def test_without_commit_gpgsign_the_commit_is_not_signed(workspace: Path, git) -> None:
