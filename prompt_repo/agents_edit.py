@@ -47,6 +47,7 @@ from prompt_repo.errors import (
     StaleBase,
     UnknownAgent,
 )
+from prompt_repo.hooks import run_post_commit
 from prompt_repo.lock import DEFAULT_TIMEOUT, RepoLock
 from prompt_repo.plumbing import (
     Journal,
@@ -228,7 +229,7 @@ def _without_agent(text: str, settings: dict[str, Any], name: str) -> tuple[str,
     import tomlkit
 
     doc = tomlkit.parse(text)
-    del doc["agents"][name]  # type: ignore[union-attr]
+    del doc["agents"][name]
     expected = copy.deepcopy(settings)
     del expected["agents"][name]
     order = [member for member in _team_order(settings) if member != name]
@@ -371,6 +372,7 @@ class _Editor:
             (self.top / path).unlink(missing_ok=True)
             git(self.repo, "update-index", "--force-remove", "--", path)
         self._journal.end()
+        run_post_commit(self.repo)
         return new
 
     def _dirty(self, path: str) -> bool:

@@ -16,6 +16,7 @@ PromptRepoError
 ├── BranchExists           apply(branch=...) names a branch that already exists
 ├── LockTimeout            another process held the repository lock for too long
 ├── InitConflict           init would overwrite files that are not ours
+├── HookFailed             a commit hook of the repository refused the commit
 └── GitError               git itself failed (push rejected, corrupt repository, ...)
 """
 
@@ -70,6 +71,10 @@ class LockTimeout(PromptRepoError):
 
 class InitConflict(PromptRepoError):
     """init would overwrite or commit files that are not its own."""
+
+
+class HookFailed(PromptRepoError):
+    """A pre-commit, prepare-commit-msg or commit-msg hook refused the commit."""
 
 
 class GitError(PromptRepoError):

@@ -1,20 +1,23 @@
 """Git plumbing for "one commit that touches exactly these files", whatever the index holds.
 
-The porcelain (``git add`` + ``git commit``) would sweep in whatever the user has staged
-and run their hooks. Instead, a commit is built from objects:
+The porcelain (``git add`` + ``git commit``) would sweep in whatever the user has staged.
+Instead, a commit is built from objects, keeping the user's policy as ``git commit`` would:
 
 1. blobs and trees are written straight into the object database (GitPython, no
    subprocess): the parent's tree with only the named files' entries replaced;
-2. the commit object gets that tree, the parent, the message and the usual identity
-   (environment, then git config, as git itself does);
-3. ``git update-ref <ref> <new> <old>`` publishes it: an atomic compare-and-swap, so a
+2. the repository's commit hooks judge that tree (:mod:`prompt_repo.hooks`: pre-commit,
+   prepare-commit-msg, commit-msg, through a temporary index; the user's index is never
+   touched); one that refuses stops here;
+3. ``git commit-tree`` writes the commit object: identity, and signing when
+   ``commit.gpgSign`` asks for it (commit-tree itself reads only how to sign, not whether);
+4. ``git update-ref <ref> <new> <old>`` publishes it: an atomic compare-and-swap, so a
    ref that moved meanwhile is never overwritten;
-4. only then the working files are replaced (write-then-rename, so a reader never sees
-   half a prompt) and just their index entries refreshed.
+5. only then the working files are replaced (write-then-rename, so a reader never sees
+   half a prompt) and just their index entries refreshed; then the post-commit hook runs.
 
-Objects written before step 3 are unreachable if the process dies, and harmless. Between
-steps 3 and 4 a death would leave the working file behind its commit; the :class:`Journal`,
-written before step 3 and removed after step 4, lets the next writer finish the job.
+Objects written before step 4 are unreachable if the process dies, and harmless. Between
+steps 4 and 5 a death would leave the working file behind its commit; the :class:`Journal`,
+written before step 4 and removed after step 5, lets the next writer finish the job.
 """
 
 from __future__ import annotations
@@ -22,51 +25,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from git import Commit, Repo, Tree
+from git import Repo
 from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb.base import IStream
 
 from prompt_repo.errors import GitError, PromptRepoError
+from prompt_repo.gitcmd import git as git  # re-exported: the one git runner
+from prompt_repo.hooks import run_commit_hooks
 
 TREE_MODE = 0o040000
 FILE_MODES = (0o100644, 0o100755)
 JOURNAL_NAME = "promptloop-apply.json"
 
 Entry = tuple[bytes, int, str]
-
-
-def git(repo: Repo, *args: str, input: str | None = None) -> str:
-    """Run ``git ARGS`` at the top of the working tree; GitError with git's last line."""
-    proc = subprocess.run(
-        # --no-optional-locks: a read (status) must not rewrite the index behind our back.
-        ["git", "--literal-pathspecs", "--no-optional-locks", *args],
-        cwd=repo.working_tree_dir,
-        input=input,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        reason = _error_line(proc.stderr or proc.stdout) or str(proc.returncode)
-        raise GitError(f"git {args[0]} failed: {reason}", reason)
-    return proc.stdout
-
-
-def _error_line(output: str) -> str:
-    """git's first ``fatal:``/``error:`` line, else its last line: after the error, git
-    often adds advice ("Please make sure ... and the repository exists.") that reads as garble."""
-    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    for line in lines:
-        for prefix in ("fatal:", "error:"):
-            if line.startswith(prefix):
-                return line[len(prefix):].strip()
-    return lines[-1] if lines else ""
 
 
 def blob_hexsha(data: bytes) -> str:
@@ -87,7 +64,7 @@ def build_commit(
     deleted: Sequence[str] = (),
 ) -> str:
     """Write a commit whose tree is ``parent``'s with ``files`` replaced and ``deleted``
-    removed; refs untouched."""
+    removed, once the repository's hooks accepted it (HookFailed if not); refs untouched."""
     tree = repo.commit(parent).tree.binsha if parent else None
     for path, data in files.items():
         blob = repo.odb.store(IStream(b"blob", len(data), BytesIO(data))).binsha
@@ -97,9 +74,22 @@ def build_commit(
             tree = _without(repo, tree, path.split("/"))
     if tree is None:
         raise PromptRepoError("a commit needs at least one file")
-    parents = [repo.commit(parent)] if parent else []
-    commit = Commit.create_from_tree(repo, Tree(repo, tree), message, parents, head=False)
-    return commit.hexsha
+    message = run_commit_hooks(repo, tree.hex(), message)
+    return commit_tree(repo, tree.hex(), parent, message)
+
+
+def commit_tree(repo: Repo, tree: str, parent: str | None, message: str) -> str:
+    """``git commit-tree``, signed when ``commit.gpgSign`` is true (git commit's rule)."""
+    sign = git(repo, "config", "--type=bool", "--default=false", "--get", "commit.gpgSign")
+    args = ["-S"] if sign.strip() == "true" else []
+    args += ["-p", parent] if parent else []
+    try:
+        return git(repo, "commit-tree", *args, "-F", "-", tree, input=message).strip()
+    except GitError as exc:
+        if not args or args[0] != "-S":
+            raise
+        raise GitError(f"signing the commit failed (commit.gpgSign is true): {exc.reason}",
+                       exc.reason) from None
 
 
 def update_ref(repo: Repo, ref: str, new: str, old: str | None, reason: str) -> None:

@@ -3,7 +3,8 @@
 Guarantees (DESIGN.md, "Versions are commits"):
 
 - :meth:`PromptRepo.apply` makes exactly one commit, touching only that agent's prompt
-  file, whatever else is staged or modified (see :mod:`prompt_repo.plumbing`);
+  file, whatever else is staged or modified (see :mod:`prompt_repo.plumbing`), signed and
+  judged by the commit hooks as the repository's git policy asks (:mod:`prompt_repo.hooks`);
 - it refuses, changing nothing, when the file has uncommitted edits, when the file's
   content moved on since ``base``, when HEAD is detached, when the agent or its file is
   unknown, or when the configured path leaves the workspace;
@@ -26,8 +27,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -35,9 +34,7 @@ from git import BadName, BadObject, InvalidGitRepositoryError, NoSuchPathError, 
 
 from prompt_repo.config import Workspace, load_workspace
 from prompt_repo.errors import (
-    BranchExists,
     DetachedHead,
-    DirtyPromptFile,
     GitError,
     NoChange,
     PromptRepoError,
@@ -46,15 +43,21 @@ from prompt_repo.errors import (
     UnknownRevision,
 )
 from prompt_repo.lock import DEFAULT_TIMEOUT, RepoLock
-from prompt_repo.plumbing import (
-    Journal,
-    blob_at,
-    blob_hexsha,
-    build_commit,
-    format_message,
-    git,
-    update_ref,
-    write_worktree,
+from prompt_repo.plumbing import Journal, blob_at, blob_hexsha, build_commit, format_message, git
+from prompt_repo.publish import (
+    create_branch,
+    dirty_paths,
+    publish,
+    refuse_branch,
+    refuse_dirty,
+)
+from prompt_repo.versions import (
+    LOG_FORMAT,
+    AgentSummary,
+    PromptVersion,
+    RollbackPlan,
+    Version,
+    parse_version,
 )
 
 if TYPE_CHECKING:
@@ -62,57 +65,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AgentSummary", "PromptRepo", "PromptVersion", "RollbackPlan", "Version"]
 
-_LOG_FORMAT = "%H%x1f%h%x1f%aI%x1f%an%x1f%s%x1f%(trailers:only,unfold)%x1e"
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _VERSION = re.compile(r"v(\d+)")
-
-
-@dataclass(frozen=True)
-class PromptVersion:
-    """An agent's prompt text as committed, and the version (commit) it belongs to."""
-
-    agent: str
-    path: str  # relative to the workspace root
-    text: str
-    sha: str
-
-
-@dataclass(frozen=True)
-class Version:
-    """One commit that changed an agent's prompt file."""
-
-    number: int
-    sha: str
-    short_sha: str
-    date: datetime
-    author: str
-    subject: str
-    trailers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return f"v{self.number}"
-
-
-@dataclass(frozen=True)
-class RollbackPlan:
-    """A rollback to preview: from version ``base`` to ``target`` (``v{number}``)."""
-
-    agent: str
-    base: str
-    target: PromptVersion
-    number: int
-    diff: str
-
-
-@dataclass(frozen=True)
-class AgentSummary:
-    """An agent, its prompt file, its newest version (None if never committed), local edits."""
-
-    agent: str
-    path: str
-    current: Version | None
-    modified: bool
 
 
 class PromptRepo:
@@ -181,9 +135,9 @@ class PromptRepo:
         """The versions of ``agent``'s prompt reachable from HEAD, newest first."""
         path = self._path(agent)
         self._head()
-        out = git(self._repo, "log", f"--format={_LOG_FORMAT}", "HEAD", "--", path)
+        out = git(self._repo, "log", f"--format={LOG_FORMAT}", "HEAD", "--", path)
         records = [r for r in out.split("\x1e") if r.strip()]
-        versions = [_version(len(records) - i, r) for i, r in enumerate(records)]
+        versions = [parse_version(len(records) - i, r) for i, r in enumerate(records)]
         return versions[:limit] if limit is not None else versions
 
     def diff(self, agent: str, a: str, b: str | None = None) -> str:
@@ -211,7 +165,7 @@ class PromptRepo:
     def overview(self) -> list[AgentSummary]:
         """Every agent with its newest version and whether its file has local edits."""
         paths = {agent: self._path(agent) for agent in self.agents()}
-        dirty = self._dirty_paths(list(paths.values())) if paths else set()
+        dirty = dirty_paths(self._repo, list(paths.values())) if paths else set()
         return [
             AgentSummary(agent, self._ws_relative(agent),
                          next(iter(self.log(agent, limit=1)), None), path in dirty)
@@ -251,18 +205,19 @@ class PromptRepo:
             if current is None:
                 raise UnknownAgent(f"{agent}'s prompt file {path} is not committed")
             if branch is None:
-                self._refuse_dirty(path)
+                refuse_dirty(self._repo, path)
             if base is not None:
                 self._refuse_stale(agent, path, base, current[0])
             if blob_hexsha(data) == current[0]:
                 raise NoChange(f"{agent}'s prompt already has this text; nothing to commit")
             if branch is not None:
-                self._refuse_branch(branch)
+                refuse_branch(self._repo, branch)
             new = build_commit(self._repo, head, {path: data}, full_message)
             if branch is not None:
-                self._create_branch(branch, new, full_message)
+                create_branch(self._repo, branch, new, full_message)
             else:  # ref was read above exactly when branch is None
-                self._publish(cast(str, ref), head, new, {path: data}, full_message)
+                publish(self._repo, self._journal, cast(str, ref), head, new, {path: data},
+                        full_message)
         return new
 
     def plan_rollback(self, agent: str, to: str) -> RollbackPlan:
@@ -273,7 +228,7 @@ class PromptRepo:
         """
         with self._locked():  # also finishes a write a killed process left half done
             self._branch_ref()
-            self._refuse_dirty(self._path(agent))
+            refuse_dirty(self._repo, self._path(agent))
         current = self.read(agent)
         target = self.read(agent, to)
         if target.text == current.text:
@@ -333,10 +288,10 @@ class PromptRepo:
         with self._locked():
             head = self._head()
             ref = self._branch_ref()
-            self._refuse_dirty(path)
+            refuse_dirty(self._repo, path)
             data, message = change(head)
             commit = build_commit(self._repo, head, {path: data}, message)
-            self._publish(ref, head, commit, {path: data}, message)
+            publish(self._repo, self._journal, ref, head, commit, {path: data}, message)
         return commit
 
     # -- internals -----------------------------------------------------------------------
@@ -387,18 +342,6 @@ class PromptRepo:
     def _number(self, sha: str, path: str) -> int:
         return int(git(self._repo, "rev-list", "--count", sha, "--", path).strip())
 
-    def _dirty_paths(self, paths: list[str]) -> set[str]:
-        out = git(self._repo, "status", "--porcelain=v1", "-z", "--untracked-files=no",
-                  "--", *paths)
-        return {item[3:] for item in out.split("\0") if len(item) > 3}
-
-    def _refuse_dirty(self, path: str) -> None:
-        if self._dirty_paths([path]):
-            raise DirtyPromptFile(
-                f"{path} has uncommitted changes; commit or discard them first "
-                f"(git diff HEAD -- {path})"
-            )
-
     def _refuse_stale(self, agent: str, path: str, base: str, current_blob: str) -> None:
         base_sha = self._commit_sha(base)
         at_base = blob_at(self._repo, base_sha, path)
@@ -409,48 +352,8 @@ class PromptRepo:
                 f"{now.short_sha}); re-read it and make the change again"
             )
 
-    def _refuse_branch(self, branch: str) -> None:
-        try:
-            git(self._repo, "check-ref-format", "--branch", branch)
-        except GitError:
-            raise PromptRepoError(f"{branch!r} is not a valid branch name") from None
-        if git(self._repo, "for-each-ref", f"refs/heads/{branch}").strip():
-            raise BranchExists(f"branch {branch!r} already exists; pick another name")
-
-    def _create_branch(self, branch: str, new: str, message: str) -> None:
-        reason = f"promptloop: {message.splitlines()[0]}"
-        try:  # the empty old value makes creation itself the check: no race with another
-            update_ref(self._repo, f"refs/heads/{branch}", new, None, reason)
-        except GitError:
-            raise BranchExists(f"branch {branch!r} already exists; pick another name") from None
-
-    def _publish(
-        self, ref: str, head: str, new: str, files: dict[str, bytes], message: str
-    ) -> None:
-        self._journal.begin(ref, head, new, files)
-        try:
-            # HEAD, not the branch: the swap also fails if someone switched branches meanwhile.
-            update_ref(self._repo, "HEAD", new, head, f"promptloop: {message.splitlines()[0]}")
-        except GitError:
-            self._journal.end()
-            raise StaleBase(
-                "the branch moved while committing (another git command?); try again"
-            ) from None
-        write_worktree(self._repo, files)
-        self._journal.end()
-
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with RepoLock(Path(self._repo.git_dir), self.lock_timeout):
             self._journal.recover(self._repo)
             yield
-
-
-def _version(number: int, record: str) -> Version:
-    sha, short, date, author, subject, trailer_text = record.strip("\n").split("\x1f", 5)
-    trailers = {}
-    for line in trailer_text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            trailers[key.strip()] = value.strip()
-    return Version(number, sha, short, datetime.fromisoformat(date), author, subject, trailers)

@@ -5,7 +5,9 @@
   clone does not commit into that project).
 - The folder is already the top of a repository (the user's app repository): our files are
   added and committed, and only them, with the same plumbing as every prompt commit
-  (:mod:`prompt_repo.plumbing`): whatever the user has staged stays staged, no hook runs.
+  (:mod:`prompt_repo.plumbing`): whatever the user has staged stays staged, and the
+  repository's policy holds as for ``git commit``: its hooks run (:mod:`prompt_repo.hooks`;
+  one that refuses leaves everything as it was) and ``commit.gpgSign`` signs the commit.
 - ``promptloop.toml`` already there: nothing changes, and the result says so.
 
 Refusals change nothing: a detached HEAD, a prompt file or config that already exists,
@@ -25,6 +27,7 @@ from git import Repo
 
 from prompt_repo.config import CONFIG_NAME, DEFAULT_DATABASE_URL, DEFAULT_MODEL, STATE_DIR
 from prompt_repo.errors import DetachedHead, InitConflict
+from prompt_repo.hooks import run_post_commit
 from prompt_repo.lock import RepoLock
 from prompt_repo.plumbing import blob_at, build_commit, git, update_ref, write_worktree
 
@@ -99,6 +102,7 @@ def _commit_workspace(repo: Repo, root: Path) -> str:
         sha = build_commit(repo, head, files, "promptloop init: workspace and example agents\n")
         update_ref(repo, "HEAD", sha, head, "promptloop init")
         write_worktree(repo, files)
+        run_post_commit(repo)
     if untracked_ignore:  # the user's own file: the line goes in, the commit leaves it alone
         (root / ".gitignore").write_bytes(cast(bytes, ignore))  # set when untracked_ignore
     return sha

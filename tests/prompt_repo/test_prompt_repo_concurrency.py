@@ -41,7 +41,7 @@ STOPPER = """
 import sys, time
 from pathlib import Path
 import prompt_repo.plumbing as plumbing
-import prompt_repo.repo as repo_module
+import prompt_repo.publish as publish_module
 from prompt_repo import PromptRepo
 ws, step = sys.argv[1:3]
 
@@ -49,7 +49,7 @@ def stop():
     print("stopped", flush=True)
     time.sleep(3600)
 
-real_update_ref, real_git = repo_module.update_ref, plumbing.git
+real_update_ref, real_git = publish_module.update_ref, plumbing.git
 def update_ref(*args, **kwargs):
     if step == "before-ref":
         stop()
@@ -60,7 +60,7 @@ def git(repo, *args, **kwargs):
     if step == "before-index" and args[0] == "update-index":
         stop()
     return real_git(repo, *args, **kwargs)
-repo_module.update_ref, plumbing.git = update_ref, git
+publish_module.update_ref, plumbing.git = update_ref, git
 PromptRepo.open(Path(ws)).apply("MarketAnalyst", "from the killed process\\n", "killed")
 """
 
