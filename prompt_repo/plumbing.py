@@ -22,9 +22,11 @@ written before step 4 and removed after step 5, lets the next writer finish the 
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Sequence
 from io import BytesIO
@@ -84,12 +86,34 @@ def commit_tree(repo: Repo, tree: str, parent: str | None, message: str) -> str:
     args = ["-S"] if sign.strip() == "true" else []
     args += ["-p", parent] if parent else []
     try:
-        return git(repo, "commit-tree", *args, "-F", "-", tree, input=message).strip()
+        try:
+            return git(repo, "commit-tree", *args, "-F", "-", tree, input=message).strip()
+        except GitError as exc:
+            if not _no_identity(exc.reason):
+                raise
+        return git(repo, "commit-tree", *args, "-F", "-", tree, input=message,
+                   env=_fallback_identity()).strip()
     except GitError as exc:
         if not args or args[0] != "-S":
             raise
         raise GitError(f"signing the commit failed (commit.gpgSign is true): {exc.reason}",
                        exc.reason) from None
+
+
+def _no_identity(reason: str) -> bool:
+    return "auto-detect email" in reason or "empty ident name" in reason
+
+
+def _fallback_identity() -> dict[str, str]:
+    """An identity for a machine with none configured (a fresh container, CI), as GitPython
+    made one: the login name at the host name. What the environment sets is kept."""
+    try:
+        user = getpass.getuser()
+    except OSError:  # no login name anywhere (a bare container)
+        user = "promptloop"
+    defaults = {"NAME": user, "EMAIL": f"{user}@{socket.gethostname() or 'localhost'}"}
+    return {f"GIT_{role}_{key}": os.environ.get(f"GIT_{role}_{key}") or value
+            for role in ("AUTHOR", "COMMITTER") for key, value in defaults.items()}
 
 
 def update_ref(repo: Repo, ref: str, new: str, old: str | None, reason: str) -> None:

@@ -235,3 +235,23 @@ def test_a_hook_without_a_shebang_line_runs_through_sh_as_git_does(workspace: Pa
 
     with pytest.raises(HookFailed, match="^pre-commit hook refused the commit: plain script"):
         apply(workspace)
+
+
+def test_a_machine_without_a_git_identity_still_commits(workspace: Path, git, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh container has no user.name/user.email and a host name git cannot make an
+    address of; the commit gets login@host, as GitPython made it, instead of failing."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("USER", "newcomer")
+    monkeypatch.setenv("LOGNAME", "newcomer")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    git(workspace, "config", "--unset-all", "user.name", check=False)
+    git(workspace, "config", "--unset-all", "user.email", check=False)
+
+    sha = apply(workspace)
+
+    assert git(workspace, "log", "-1", "--format=%an <%ae>", sha).startswith("newcomer <newcomer@")
