@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agents.errors import MarketDataError
-from tracker.prices import Candle, PriceDataError, read_ohlcv_csv
+from tracker.errors import PriceDataError
+from tracker.prices import Candle, read_ohlcv_csv
 
 __all__ = [
     "Candle",

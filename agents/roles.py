@@ -87,7 +87,9 @@ class CallResult:
         }
 
 
-def answer_fields(agent: str, answer: AgentAnswer | None, error: str | None = None) -> dict:
+def answer_fields(
+    agent: str, answer: AgentAnswer | None, error: str | None = None
+) -> dict[str, Any]:
     """How an earlier answer is shown to later agents (and kept in the context)."""
     if answer is None:
         return {"agent": agent, "error": error or "no answer"}

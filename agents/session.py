@@ -198,7 +198,7 @@ def read_prompts(workspace: Workspace, agents: Sequence[str],
 def team_labels(workspace: Workspace, agents: Sequence[str], label: str) -> dict[str, str]:
     """Agent -> its label when the team runs ``label``: that label where the agent has it,
     else production; refused when no member has it."""
-    from prompt_repo import PromptRepo
+    from prompt_repo.repo import PromptRepo
 
     with PromptRepo(workspace) as repo:
         return repo.labels().for_team(list(agents), label)

@@ -7,6 +7,7 @@ modules are imported inside the commands so that ``--help`` stays light.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -239,7 +240,8 @@ def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> Non
         shown[0] += 1
         if not as_json:
             stdout.print(f"\n[bold cyan]{shown[0]}. {escape(step.explanation)}[/bold cyan]")
-            _RENDER.get(step.name, lambda data: None)(step.data)
+            if step.name in _RENDER:
+                _RENDER[step.name](step.data)
 
     report = run_demo(directory, llm=llm, sessions=sessions, on_step=on_step)
     if as_json:
@@ -313,7 +315,7 @@ def _render_versions(data: dict[str, Any]) -> None:
         stdout.print(f"   {version['version']}  {version['sha']}  {escape(version['subject'])}")
 
 
-_RENDER = {
+_RENDER: dict[str, Callable[[dict[str, Any]], None]] = {
     "decisions": _render_decisions,
     "analyze": _render_analysis,
     "optimize": _render_optimize,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,11 +148,11 @@ def _spare_tokens(limit: int) -> int:
     return math.ceil(limit * HEADROOM)
 
 
-def _fits(limit: int | None, used: int, spare: Any) -> bool:
+def _fits(limit: int | None, used: int, spare: Callable[[int], int]) -> bool:
     return limit is None or used + spare(limit) <= limit
 
 
-def _fit(limit: int | None, fixed: int, per_case: int, *, spare: Any) -> int:
+def _fit(limit: int | None, fixed: int, per_case: int, *, spare: Callable[[int], int]) -> int:
     """How many held-out cases fit under ``limit`` after the fixed part and the spare."""
     if limit is None or per_case == 0:
         return 10**9

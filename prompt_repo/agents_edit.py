@@ -228,7 +228,7 @@ def _without_agent(text: str, settings: dict[str, Any], name: str) -> tuple[str,
     import tomlkit
 
     doc = tomlkit.parse(text)
-    del doc["agents"][name]  # type: ignore[union-attr]
+    del doc["agents"][name]
     expected = copy.deepcopy(settings)
     del expected["agents"][name]
     order = [member for member in _team_order(settings) if member != name]

@@ -73,7 +73,7 @@ class DecisionRecord:
     external_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return cast("dict[str, Any]", _jsonable(asdict(self)))
 
 
 class DecisionTracker:
@@ -253,7 +253,9 @@ class DecisionTracker:
             checked = v.optimization_run_row(merged, known)
             conn.execute(RUNS.update().where(RUNS.c.run_id == run_id).values(**checked))
 
-    def optimization_runs(self, agent: str | None = None, limit: int | None = None) -> list[dict]:
+    def optimization_runs(
+        self, agent: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Stored optimization runs, newest first."""
         query = sa.select(RUNS).order_by(RUNS.c.timestamp.desc(), RUNS.c.id.desc()).limit(limit)
         if agent is not None:
@@ -428,7 +430,7 @@ class _translated:
 
     def __enter__(self) -> Connection:
         try:
-            return self.inner.__enter__()
+            return cast(Connection, self.inner.__enter__())
         except DBAPIError as exc:
             raise DatabaseError(f"cannot use the database: {exc.orig}") from exc
 

@@ -23,7 +23,7 @@ import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from tracker.errors import UnknownDecisionError, ValidationError
 from tracker.json_values import (
@@ -275,7 +275,7 @@ def optional_object(value: Any, where: object, name: str = "") -> dict[str, Any]
     if problem:
         path, reason = problem
         raise ValidationError(f"{_label(where, name)}{path}: {reason}")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def boolean(value: Any, where: object, name: str = "") -> bool:
