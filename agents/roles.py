@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from agents.errors import InvalidStructuredAnswer
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
 
 __all__ = ["AgentAnswer", "CallResult", "build_messages", "call_agent", "answer_fields"]
 
@@ -123,7 +126,7 @@ def build_messages(
 
 
 def call_agent(
-    client: Any,
+    client: ChatClient,
     agent: str,
     prompt_text: str,
     snapshot: Mapping[str, Any],

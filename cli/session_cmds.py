@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.output import escape, print_json, stderr, stdout, workspace
 from cli.tracker_cmds import open_tracker
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agents.roles import CallResult
+    from agents.session import SessionResult
+    from agents.shadow import ShadowOutput
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 MODEL_HELP = ("Model for every agent (default: each [agents.X] model, else [llm] model); handy"
@@ -120,7 +127,7 @@ def _session_json(result: Any) -> dict[str, Any]:
     }
 
 
-def _render_outputs(outputs: list[Any], console: Any) -> None:
+def _render_outputs(outputs: list[CallResult], console: Console) -> None:
     """One line per agent and its reasoning below (reasoning is long: no table cell)."""
     for out in outputs:
         sha = (out.prompt_sha or "")[:7]
@@ -134,7 +141,7 @@ def _render_outputs(outputs: list[Any], console: Any) -> None:
         console.print(f"   {escape(answer.reasoning)}")
 
 
-def _render_shadows(shadows: list[Any], console: Any) -> None:
+def _render_shadows(shadows: list[ShadowOutput], console: Console) -> None:
     for shadow in shadows:
         out, label = shadow.result, escape(shadow.label)
         what = (f"{out.answer.action} confidence {out.answer.confidence:.2f}" if out.answer
@@ -186,7 +193,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
             Progress(*columns, console=stderr, disable=as_json) as progress:
         task = progress.add_task(f"Backtesting {escape(symbol)}", total=None)
 
-        def advance(done: int, total: int, _result: Any) -> None:
+        def advance(done: int, total: int, _result: SessionResult | None) -> None:
             progress.update(task, completed=done, total=total)
 
         try:
