@@ -286,14 +286,8 @@ class DecisionSession:
         self.shadow = shadow_spec(self.workspace, self.team.order, shadow)
         self.shadow_timeout = (default_shadow_timeout(self.workspace) if shadow_timeout is None
                                else shadow_timeout)
-        if tracker is None and track_performance and tracker_url:
-            from agents.remote_tracker import RemoteTracker  # records through promptloop serve
-
-            tracker = RemoteTracker(tracker_url, tracker_key)
         if tracker is None and track_performance:
-            from tracker.store import DecisionTracker
-
-            tracker = DecisionTracker(self.workspace.database_url)
+            tracker = _open_tracker(self.workspace, tracker_url, tracker_key)
         self.tracker = tracker
 
     @property
@@ -398,6 +392,17 @@ class DecisionSession:
                     outputs,
                 )
         return outputs
+
+
+def _open_tracker(workspace: Workspace, url: str | None, key: str | None) -> DecisionRecorder:
+    """The workspace's database, or with ``url`` the tracker service that records into it."""
+    if url:
+        from agents.remote_tracker import RemoteTracker  # records through promptloop serve
+
+        return RemoteTracker(url, key)
+    from tracker.store import DecisionTracker
+
+    return DecisionTracker(workspace.database_url)
 
 
 def _timestamp(snapshot: Mapping[str, Any]) -> datetime:

@@ -20,6 +20,7 @@ from cli.tracker_cmds import open_tracker
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from agents.backtest import BacktestResult
     from agents.roles import CallResult
     from agents.session import SessionResult
     from agents.shadow import ShadowOutput
@@ -208,6 +209,10 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
             stderr.print("Interrupted. Sessions finished so far are recorded; run the same"
                          " command again to resume.")
             ctx.exit(130)
+    _print_backtest(result, as_json)
+
+
+def _print_backtest(result: BacktestResult, as_json: bool) -> None:
     summary = {
         "session_id": result.session_id, "planned": result.planned,
         "skipped": result.skipped, "ran": result.ran, "failed": len(result.failed),
