@@ -17,6 +17,7 @@ Decisions to insert are checked and deduplicated by :mod:`tracker.ingest_rows`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -338,15 +339,15 @@ class DecisionTracker:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def reading(self) -> Any:
+    def reading(self) -> AbstractContextManager[Connection]:
         """A read transaction's connection, database errors translated: for the package's
         query modules (failure cases) that read tables the store defines."""
         return self._reading()
 
-    def _writing(self) -> Any:
+    def _writing(self) -> AbstractContextManager[Connection]:
         return _translated(write_transaction(self.engine), self.engine)
 
-    def _reading(self) -> Any:
+    def _reading(self) -> AbstractContextManager[Connection]:
         return _translated(read_transaction(self.engine), self.engine)
 
     @staticmethod
