@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from agents.errors import AgentError
 from agents.session import (
@@ -42,6 +42,10 @@ from agents.session import (
 from agents.shadow import shadow_spec
 from prompt_repo.config import Workspace
 from prompt_repo.labels import PRODUCTION
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient, MarketData
+    from tracker.store import DecisionTracker
 
 __all__ = [
     "BacktestResult",
@@ -109,9 +113,9 @@ def run_backtest(
     end: datetime,
     *,
     every: timedelta = timedelta(hours=4),
-    market: Any,
-    client: Any,
-    tracker: Any,
+    market: MarketData,
+    client: ChatClient,
+    tracker: DecisionTracker,
     concurrency: int = 1,
     horizon: str = "24h",
     band: float | None = None,
@@ -192,7 +196,7 @@ def _collect(
             on_progress(result.ran + len(result.failed), total, session)
 
 
-def _check_range(market: Any, symbol: str, start: datetime, end: datetime) -> None:
+def _check_range(market: MarketData, symbol: str, start: datetime, end: datetime) -> None:
     """A file source covers a fixed period: moments outside it would see stale data."""
     first, last = getattr(market, "start", None), getattr(market, "end", None)
     if first is not None and start <= first:
@@ -203,7 +207,7 @@ def _check_range(market: Any, symbol: str, start: datetime, end: datetime) -> No
                          " at or before it")
 
 
-def _recorded(tracker: Any, symbol: str, session_id: str, start: datetime,
+def _recorded(tracker: DecisionTracker, symbol: str, session_id: str, start: datetime,
               end: datetime) -> set[datetime]:
     return {
         record.timestamp
@@ -212,7 +216,8 @@ def _recorded(tracker: Any, symbol: str, session_id: str, start: datetime,
     }
 
 
-def _resolve(tracker: Any, market: Any, symbol: str, horizon: str, band: float | None) -> int:
+def _resolve(tracker: DecisionTracker, market: MarketData, symbol: str, horizon: str,
+             band: float | None) -> int:
     from tracker.resolve import resolve_outcomes
 
     kwargs = {"band": band} if band is not None else {}

@@ -28,10 +28,14 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.roles import TEAM_KEY, AgentAnswer, answer_fields
 from agents.session import TeamSpec, combine
+
+if TYPE_CHECKING:
+    from agents.market import CsvMarketData
+    from tracker.prices import Candle
 
 __all__ = ["SYNTHETIC_PREFIX", "SyntheticAgents", "synthetic_decisions", "decision_moments"]
 
@@ -92,7 +96,7 @@ class SyntheticAgents:
             "risk_level": risk, "reasoning": f"{LABEL} {why}"})
 
 
-def decision_moments(candles: list[Any], every: timedelta, horizon: timedelta) -> list[datetime]:
+def decision_moments(candles: list[Candle], every: timedelta, horizon: timedelta) -> list[datetime]:
     """Every ``every`` from the end of the warm-up, leaving ``horizon`` of data for outcomes."""
     if len(candles) <= WARMUP_CANDLES:
         return []
@@ -106,7 +110,7 @@ def decision_moments(candles: list[Any], every: timedelta, horizon: timedelta) -
 
 
 def synthetic_decisions(
-    market: Any,
+    market: CsvMarketData,
     symbol: str,
     prompt_shas: Mapping[str, str],
     team: TeamSpec,

@@ -34,6 +34,7 @@ from tracker.errors import SchemaError, TrackerError
 
 if TYPE_CHECKING:
     from prompt_repo.health import PromptState
+    from tracker.prices import Candle
 
 __all__ = ["Check", "DoctorOptions", "run_checks"]
 
@@ -238,7 +239,7 @@ def market_check(options: DoctorOptions) -> Check:
     return ok(name, f"{source}: {len(candles)} candles of {symbol}, the last at {last}")
 
 
-def _candles(source: str, symbol: str, timeout: float) -> list:
+def _candles(source: str, symbol: str, timeout: float) -> list[Candle]:
     kind, _, value = source.partition(":")
     if kind == "ccxt" and value:
         from agents.market import CcxtMarketData

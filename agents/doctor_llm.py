@@ -31,7 +31,7 @@ from agents.llm_json import refuses_format
 if TYPE_CHECKING:
     import openai
 
-    from prompt_repo.config import Workspace
+    from prompt_repo.config import LLMSettings, Workspace
 
 __all__ = ["llm_checks"]
 
@@ -75,7 +75,8 @@ def _key_check(ws: Workspace) -> Check:
                               "heuristic engine)")
 
 
-def _endpoint_checks(ws: Workspace, settings: Any, client: Any, base_url: str) -> list[Check]:
+def _endpoint_checks(ws: Workspace, settings: LLMSettings, client: openai.OpenAI,
+                     base_url: str) -> list[Check]:
     reached, models = _list_models(client, base_url)
     if reached.status == "fail":
         reason = "the endpoint is not reachable"
@@ -91,7 +92,7 @@ def _openai(base_url: str, api_key: str | None, timeout: float) -> openai.OpenAI
                          max_retries=0)
 
 
-def _list_models(client: Any, base_url: str) -> tuple[Check, list[str] | None]:
+def _list_models(client: openai.OpenAI, base_url: str) -> tuple[Check, list[str] | None]:
     import openai
 
     name = "llm endpoint"
@@ -124,7 +125,7 @@ def _model_check(ws: Workspace, served: list[str] | None, base_url: str) -> Chec
     return ok(name, f"{', '.join(used)} listed")
 
 
-def _structured(ws: Workspace, settings: Any) -> Check:
+def _structured(ws: Workspace, settings: LLMSettings) -> Check:
     from agents.llm import Budget, RetryPolicy
     from agents.session import make_client
 
@@ -141,7 +142,7 @@ def _structured(ws: Workspace, settings: Any) -> Check:
                     f"{chat.latency_ms:.0f} ms")
 
 
-def _formats(client: Any, model: str) -> Check:
+def _formats(client: openai.OpenAI, model: str) -> Check:
     name = "llm response formats"
     results = {fmt: _try_format(client, model, fmt) for fmt in ("json_schema", "json_object",
                                                                  "plain")}
@@ -158,7 +159,7 @@ def _formats(client: Any, model: str) -> Check:
     return ok(name, detail)
 
 
-def _try_format(client: Any, model: str, fmt: str) -> str | None:
+def _try_format(client: openai.OpenAI, model: str, fmt: str) -> str | None:
     """None when the server answers with this response_format, else why not."""
     import openai
 

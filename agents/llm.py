@@ -25,6 +25,9 @@ Ollama, a LiteLLM proxy) through the ``openai`` package. A call goes through, in
    weakest format that worked for its lifetime. The cache key holds the format the caller asked
    for, so a rerun hits the cache whatever the server accepted.
 
+An answer becomes a :class:`ChatResult`, and a failure the retries gave up on one
+:class:`~agents.errors.LLMError` line, in :mod:`agents.llm_answer`.
+
 :meth:`LLMClient.structured` asks for JSON matching a pydantic model, extracts it from the text
 (:mod:`agents.llm_json`), and on invalid output re-asks once with the validation error before
 raising :class:`~agents.errors.InvalidStructuredAnswer`. Its answers reach the cache only once
@@ -58,7 +61,8 @@ from agents.errors import (
     LLMError,
     LLMNotConfigured,
 )
-from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, plural, request_tokens
+from agents.llm_answer import ChatResult, call_error, chat_result
+from agents.llm_budget import Budget, Meter, Usage, estimate_tokens, request_tokens
 from agents.llm_cache import ResponseCache, cache_key
 from agents.llm_json import (
     FORMATS,
@@ -74,9 +78,7 @@ from agents.llm_retry import (
     attempts_made,
     is_transient,
     retrying,
-    server_message,
     short,
-    status_line,
 )
 from agents.llm_secrets import Scrubber, redact_url, secrets_of
 
@@ -92,18 +94,6 @@ __all__ = ["Budget", "ChatResult", "LLMClient", "RetryPolicy", "Usage", "estimat
            "request_tokens"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-@dataclass(frozen=True)
-class ChatResult:
-    """One answer; tokens are the server's count, or an estimate when it gives none."""
-
-    text: str
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached: bool = False
-    latency_ms: float = 0.0
 
 
 class _FormatRefused(Exception):
@@ -292,7 +282,8 @@ class LLMClient:
                 log.info("endpoint refused response_format; falling back to %s",
                          FORMATS[min(level + 1, len(FORMATS) - 1)] or "no format")
         latency_ms = (time.perf_counter() - start) * 1000
-        result = self._result(request, completion, latency_ms)
+        result = chat_result(completion, model=request.model, messages=request.messages,
+                             latency_ms=latency_ms, endpoint=self._endpoint(), scrub=self._scrub)
         self._meter.spent(result.prompt_tokens, result.completion_tokens)
         return result
 
@@ -352,30 +343,6 @@ class LLMClient:
                     read_timeout=self.settings.timeout)
             return self._client
 
-    def _result(self, request: _Request, completion: Any, latency_ms: float) -> ChatResult:
-        choices = getattr(completion, "choices", None)
-        if not choices:
-            raise LLMError(f"LLM answer from {self._endpoint()} is not a chat completion (no "
-                           "choices); is [llm] base_url an OpenAI-compatible endpoint?")
-        message = choices[0].message
-        text = message.content
-        if text is None:
-            refusal = getattr(message, "refusal", None)
-            raise LLMError(f"LLM gave no text from {self._endpoint()}"
-                           + (f": refused: {self._scrub(refusal)}" if refusal else ""))
-        usage = getattr(completion, "usage", None)
-        prompt_tokens = getattr(usage, "prompt_tokens", None)
-        completion_tokens = getattr(usage, "completion_tokens", None)
-        return ChatResult(
-            text=self._scrub(text),
-            model=self._scrub(getattr(completion, "model", None) or request.model),
-            prompt_tokens=prompt_tokens if prompt_tokens is not None
-            else request_tokens(request.messages),
-            completion_tokens=completion_tokens if completion_tokens is not None
-            else estimate_tokens(text),
-            latency_ms=latency_ms,
-        )
-
     # -- errors --------------------------------------------------------------------------
 
     def _endpoint(self) -> str:
@@ -385,40 +352,9 @@ class LLMClient:
         """The one scrub of the client: every configured secret out of ``text``."""
         return self._scrubber.text(str(text))
 
-    def _timeout_phase(self, exc: Exception) -> str:
-        import httpx
-
-        if isinstance(exc.__cause__, httpx.ConnectTimeout):
-            return f"no connection within {self.settings.connect_timeout:g}s, [llm] connect_timeout"
-        return f"no answer within {self.settings.timeout:g}s, [llm] timeout"
-
     def _error(self, exc: Exception, *, attempts: int, deadline_hit: bool = False) -> LLMError:
-        import openai
-
-        tries = f" after {plural(attempts, 'attempt')}" if attempts > 1 else ""
-        where = self._endpoint()
-        end = (f"; stopped at the call's deadline of {self.settings.deadline:g}s "
-               "([llm] deadline)") if deadline_hit else ""
-        if isinstance(exc, openai.APITimeoutError):
-            return LLMError(f"LLM request timed out{tries} ({self._timeout_phase(exc)}) at "
-                            f"{where}{end}")
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc
-            return LLMError(f"LLM endpoint unreachable{tries}: {where}: {self._scrub(cause)}{end}")
-        if isinstance(exc, openai.APIStatusError):
-            detail = server_message(exc)
-            hint = _STATUS_HINTS.get(exc.status_code, "")
-            return LLMError(
-                f"LLM request failed{tries}: {status_line(exc.status_code)} from {where}"
-                + (f": {self._scrub(detail)}" if detail else "") + hint + end
-            )
-        if isinstance(exc, openai.OpenAIError):
-            return LLMError(f"LLM request failed at {where}: {self._scrub(exc)}")
-        from json import JSONDecodeError
-
-        if isinstance(exc, JSONDecodeError):  # a 200 whose body is not JSON (a proxy's page)
-            return LLMError(f"LLM answer from {where} is not JSON ({exc.msg})")
-        raise exc
+        return call_error(exc, self.settings, endpoint=self._endpoint(), scrub=self._scrub,
+                          attempts=attempts, deadline_hit=deadline_hit)
 
 
 @dataclass
@@ -438,13 +374,6 @@ class _Request:
     temperature: float
     max_tokens: int | None
     response_format: dict[str, Any] | None
-
-
-_STATUS_HINTS = {
-    401: " (check OPENAI_API_KEY or [llm] api_key)",
-    403: " (the key may not have access to this model)",
-    404: " (check the model name and [llm] base_url)",
-}
 
 
 def _megabytes(value: float | None) -> int | None:

@@ -46,7 +46,7 @@ def attempt_timeout(connect: float, read: float, left: float | None) -> httpx.Ti
     return httpx.Timeout(read, connect=connect)
 
 
-class _ScrubbingClient(openai.DefaultHttpxClient):  # type: ignore[misc]
+class _ScrubbingClient(openai.DefaultHttpxClient):
     """openai's default httpx client (proxies from the environment, limits, redirects), whose
     responses come back with the secrets scrubbed from their bodies."""
 

@@ -1,6 +1,7 @@
 """Market data sources: candles for the agents, prices for outcome resolution.
 
-A :class:`MarketData` source answers two questions about a symbol:
+A :class:`MarketData` source (the protocol in :mod:`agents.protocols`) answers two
+questions about a symbol:
 
 - ``candles(symbol, end=None, limit=200)``: the last ``limit`` candles that were complete
   before ``end``, oldest first. A candle qualifies when it opened before ``end`` and its whole
@@ -32,10 +33,12 @@ import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from agents.errors import MarketDataError
-from tracker.prices import Candle, PriceDataError, read_ohlcv_csv
+from agents.protocols import MarketData
+from tracker.errors import PriceDataError
+from tracker.prices import Candle, read_ohlcv_csv
 
 __all__ = [
     "Candle",
@@ -57,16 +60,6 @@ SAMPLES = {
     "BTCUSDT": "BTCUSD_coinbase_1h.csv",
     "BTCUSD": "BTCUSD_coinbase_1h.csv",
 }
-
-
-class MarketData(Protocol):
-    def candles(self, symbol: str, end: datetime | None = None, limit: int = 200) -> list[Candle]:
-        """The last ``limit`` candles complete before ``end``, oldest first."""
-        ...
-
-    def price_at(self, symbol: str, when: datetime) -> float | None:
-        """The open of the candle that opened at or before ``when``; None outside the data."""
-        ...
 
 
 def normalize_symbol(symbol: str) -> str:

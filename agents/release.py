@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError, NotPromoted
 from prompt_repo.config import Workspace
@@ -34,6 +34,12 @@ from tracker.compare import (
     summarize,
 )
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE, is_correct
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from agents.protocols import ChatClient
+    from prompt_repo.repo import PromptVersion
 
 __all__ = ["Promotion", "release_alpha", "resolve_version", "compare_live", "compare_replay",
            "promote", "NotPromoted"]
@@ -60,10 +66,10 @@ def release_alpha(workspace: Workspace, override: float | None = None) -> float:
     return alpha
 
 
-def resolve_version(workspace: Workspace, agent: str, name: str) -> Any:
+def resolve_version(workspace: Workspace, agent: str, name: str) -> PromptVersion:
     """The prompt version (``.sha``, ``.text``) ``name`` stands for: one of the agent's
     labels (an unset production: the newest), else vN, a sha or a git revision."""
-    from prompt_repo import PromptRepo
+    from prompt_repo.repo import PromptRepo
 
     with PromptRepo(workspace) as repo:
         labelled = is_label_name(name) and (
@@ -84,7 +90,7 @@ def _since(days: float | None) -> datetime | None:
 
 
 def compare_live(
-    workspace: Workspace, engine: Any, agent: str, a: str = PRODUCTION, b: str = "candidate",
+    workspace: Workspace, engine: Engine, agent: str, a: str = PRODUCTION, b: str = "candidate",
     *, days: float | None = None, alpha: float | None = None,
     outcome_type: str = DEFAULT_OUTCOME_TYPE, band: float = DEFAULT_BAND,
 ) -> Comparison:
@@ -97,7 +103,7 @@ def compare_live(
 
 
 def compare_replay(
-    workspace: Workspace, engine: Any, client: Any, agent: str, a: str = PRODUCTION,
+    workspace: Workspace, engine: Engine, client: ChatClient, agent: str, a: str = PRODUCTION,
     b: str = "candidate", *, days: float | None = None, limit: int = 50, seed: int = 0,
     alpha: float | None = None, concurrency: int = 4,
     outcome_type: str = DEFAULT_OUTCOME_TYPE, band: float = DEFAULT_BAND,
@@ -140,12 +146,12 @@ def replay_counts(outcomes: list[float], a: list[Any], b: list[Any],
 
 
 def promote(
-    workspace: Workspace, engine: Any, agent: str, source: str = "candidate",
+    workspace: Workspace, engine: Engine, agent: str, source: str = "candidate",
     target: str = PRODUCTION, *, force: bool = False, days: float | None = None,
     alpha: float | None = None, reason: str | None = None,
 ) -> Promotion:
     """Move ``target`` to ``source``'s version when it compares better (see module doc)."""
-    from prompt_repo import PromptRepo
+    from prompt_repo.repo import PromptRepo
 
     comparison = compare_live(workspace, engine, agent, target, source, days=days, alpha=alpha)
     if comparison.verdict != "better" and not force:

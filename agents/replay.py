@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.roles import TEAM_KEY, CallResult, call_agent
 from prompt_repo.config import Workspace
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
 
 __all__ = [
     "earlier_answers", "replay_context", "replay_many", "replay_jobs", "DEFAULT_CONCURRENCY",
@@ -40,7 +43,7 @@ def earlier_answers(context: Mapping[str, Any], agent: str) -> list[dict[str, An
 
 
 def replay_context(
-    client: Any,
+    client: ChatClient,
     workspace: Workspace,
     agent: str,
     prompt_text: str,
@@ -67,7 +70,7 @@ def replay_context(
 
 
 def replay_many(
-    client: Any,
+    client: ChatClient,
     workspace: Workspace,
     agent: str,
     prompt_text: str,
@@ -83,7 +86,7 @@ def replay_many(
 
 
 def replay_jobs(
-    client: Any,
+    client: ChatClient,
     workspace: Workspace,
     agent: str,
     jobs: Sequence[tuple[str, Mapping[str, Any]]],

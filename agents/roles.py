@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from agents.errors import InvalidStructuredAnswer
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
 
 __all__ = ["AgentAnswer", "CallResult", "build_messages", "call_agent", "answer_fields"]
 
@@ -87,7 +90,9 @@ class CallResult:
         }
 
 
-def answer_fields(agent: str, answer: AgentAnswer | None, error: str | None = None) -> dict:
+def answer_fields(
+    agent: str, answer: AgentAnswer | None, error: str | None = None
+) -> dict[str, Any]:
     """How an earlier answer is shown to later agents (and kept in the context)."""
     if answer is None:
         return {"agent": agent, "error": error or "no answer"}
@@ -121,7 +126,7 @@ def build_messages(
 
 
 def call_agent(
-    client: Any,
+    client: ChatClient,
     agent: str,
     prompt_text: str,
     snapshot: Mapping[str, Any],

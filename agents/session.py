@@ -55,7 +55,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError, LLMNotConfigured, SessionFailed
 from agents.roles import TEAM_KEY, AgentAnswer, CallResult, answer_fields, call_agent
@@ -64,6 +64,14 @@ from agents.shadow import shadow_timeout as default_shadow_timeout
 from prompt_repo.config import Workspace, load_workspace
 from prompt_repo.errors import ConfigError
 from prompt_repo.labels import PRODUCTION, check_label_name
+
+if TYPE_CHECKING:
+    from agents.llm import Budget, LLMClient, RetryPolicy
+    from agents.market import CsvMarketData
+    from agents.protocols import ChatClient, MarketData
+    from prompt_repo.config import LLMSettings
+    from prompt_repo.repo import PromptVersion
+    from tracker.protocols import DecisionRecorder
 
 __all__ = [
     "DecisionSession",
@@ -173,7 +181,8 @@ def agent_model(workspace: Workspace, agent: str, override: str | None = None) -
 
 
 def make_client(workspace: Workspace, *, use_cache: bool = True, cached: bool = True,
-                settings: Any = None, budget: Any = None, retry: Any = None) -> Any:
+                settings: LLMSettings | None = None, budget: Budget | None = None,
+                retry: RetryPolicy | None = None) -> LLMClient:
     """The one way to build an LLM client: the workspace's ``[llm]`` (or ``settings``, e.g.
     with a shorter timeout) and its cache (``use_cache=False``: not read; ``cached=False``:
     none at all, as for the doctor's probe); refuses without an endpoint. Whoever builds the
@@ -189,7 +198,7 @@ def make_client(workspace: Workspace, *, use_cache: bool = True, cached: bool = 
 
 
 def read_prompts(workspace: Workspace, agents: Sequence[str],
-                 label: str = PRODUCTION) -> dict[str, Any]:
+                 label: str = PRODUCTION) -> dict[str, PromptVersion]:
     """Each agent's prompt version (``.text``, ``.sha``) under ``label`` (see
     :func:`team_labels`; production: the pinned version, else the newest)."""
     return read_prompt_versions(workspace, team_labels(workspace, agents, label))
@@ -198,28 +207,29 @@ def read_prompts(workspace: Workspace, agents: Sequence[str],
 def team_labels(workspace: Workspace, agents: Sequence[str], label: str) -> dict[str, str]:
     """Agent -> its label when the team runs ``label``: that label where the agent has it,
     else production; refused when no member has it."""
-    from prompt_repo import PromptRepo
+    from prompt_repo.repo import PromptRepo
 
     with PromptRepo(workspace) as repo:
         return repo.labels().for_team(list(agents), label)
 
 
-def read_prompt_versions(workspace: Workspace, labels: Mapping[str, str]) -> dict[str, Any]:
+def read_prompt_versions(workspace: Workspace,
+                         labels: Mapping[str, str]) -> dict[str, PromptVersion]:
     """Agent -> its prompt version under the label ``labels`` gives it."""
-    from prompt_repo import PromptRepo
+    from prompt_repo.repo import PromptRepo
 
     with PromptRepo(workspace) as repo:
         return {agent: repo.read(agent, label=label) for agent, label in labels.items()}
 
 
-def default_market(symbol: str) -> Any:
+def default_market(symbol: str) -> CsvMarketData:
     """The bundled sample of real historical candles."""
     from agents.market import load_sample
 
     return load_sample(symbol)
 
 
-def market_from_spec(spec: str | None, symbol: str, timeframe: str = "1h") -> Any:
+def market_from_spec(spec: str | None, symbol: str, timeframe: str = "1h") -> MarketData:
     """``None`` (the bundled sample), ``csv:FILE`` or ``ccxt:EXCHANGE`` -> a market source."""
     if not spec:
         return default_market(symbol)
@@ -244,13 +254,13 @@ class DecisionSession:
         track_performance: bool = True,
         *,
         workspace: Workspace | None = None,
-        market: Any = None,
-        client: Any = None,
-        tracker: Any = None,
+        market: MarketData | None = None,
+        client: ChatClient | None = None,
+        tracker: DecisionRecorder | None = None,
         when: datetime | None = None,
         is_simulated: bool = False,
         session_id: str | None = None,
-        prompts: Mapping[str, Any] | None = None,
+        prompts: Mapping[str, PromptVersion] | None = None,
         history: int = 200,
         model: str | None = None,
         label: str = PRODUCTION,
@@ -276,18 +286,12 @@ class DecisionSession:
         self.shadow = shadow_spec(self.workspace, self.team.order, shadow)
         self.shadow_timeout = (default_shadow_timeout(self.workspace) if shadow_timeout is None
                                else shadow_timeout)
-        if tracker is None and track_performance and tracker_url:
-            from agents.remote_tracker import RemoteTracker  # records through promptloop serve
-
-            tracker = RemoteTracker(tracker_url, tracker_key)
         if tracker is None and track_performance:
-            from tracker import DecisionTracker
-
-            tracker = DecisionTracker(self.workspace.database_url)
+            tracker = _open_tracker(self.workspace, tracker_url, tracker_key)
         self.tracker = tracker
 
     @property
-    def client(self) -> Any:
+    def client(self) -> ChatClient:
         if self._client is None:
             self._client = make_client(self.workspace)
             self._owns_client = True
@@ -355,7 +359,7 @@ class DecisionSession:
             return dict.fromkeys(self.team.order, PRODUCTION)
         return team_labels(self.workspace, self.team.order, self.label)
 
-    def _shadow_runner(self, prompts: Mapping[str, Any]) -> ShadowRunner:
+    def _shadow_runner(self, prompts: Mapping[str, PromptVersion]) -> ShadowRunner:
         """The shadows to run: those whose label names another version than the team's."""
         versions = read_prompt_versions(self.workspace, self.shadow) if self.shadow else {}
         chosen = {agent: (self.shadow[agent], version) for agent, version in versions.items()
@@ -365,7 +369,8 @@ class DecisionSession:
         return ShadowRunner(self.client if chosen else None, chosen, settings)
 
     def _ask_team(
-        self, snapshot: Mapping[str, Any], prompts: Mapping[str, Any], shadows: ShadowRunner
+        self, snapshot: Mapping[str, Any], prompts: Mapping[str, PromptVersion],
+        shadows: ShadowRunner,
     ) -> list[CallResult]:
         required = {self.team.decider, self.team.risk_agent} - {None}
         outputs: list[CallResult] = []
@@ -387,6 +392,17 @@ class DecisionSession:
                     outputs,
                 )
         return outputs
+
+
+def _open_tracker(workspace: Workspace, url: str | None, key: str | None) -> DecisionRecorder:
+    """The workspace's database, or with ``url`` the tracker service that records into it."""
+    if url:
+        from agents.remote_tracker import RemoteTracker  # records through promptloop serve
+
+        return RemoteTracker(url, key)
+    from tracker.store import DecisionTracker
+
+    return DecisionTracker(workspace.database_url)
 
 
 def _timestamp(snapshot: Mapping[str, Any]) -> datetime:

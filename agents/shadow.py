@@ -23,12 +23,16 @@ import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError
 from agents.roles import CallResult, call_agent
 from prompt_repo.config import Workspace
 from prompt_repo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
+    from prompt_repo.repo import PromptVersion
 
 __all__ = ["ShadowRunner", "ShadowOutput", "shadow_spec", "shadow_timeout"]
 
@@ -72,7 +76,8 @@ def shadow_timeout(workspace: Workspace) -> float:
 class ShadowRunner:
     """Starts shadow calls as the team reaches their agents; collects them at the end."""
 
-    def __init__(self, client: Any, prompts: Mapping[str, tuple[str, Any]],
+    def __init__(self, client: ChatClient | None,
+                 prompts: Mapping[str, tuple[str, PromptVersion]],
                  settings: Mapping[str, tuple[str, float]]) -> None:
         """``prompts``: agent -> (label, PromptVersion); ``settings``: agent -> (model,
         temperature)."""
@@ -84,10 +89,11 @@ class ShadowRunner:
     def start(self, agent: str, snapshot: Mapping[str, Any],
               earlier: Sequence[Mapping[str, Any]]) -> None:
         """Begin ``agent``'s shadow call, if it has one, on these inputs."""
-        if agent not in self.prompts:
+        client = self.client
+        if agent not in self.prompts or client is None:  # a runner without shadows has none
             return
         future: Future[CallResult] = Future()
-        args = (agent, snapshot, list(earlier), future)
+        args = (client, agent, snapshot, list(earlier), future)
         threading.Thread(target=self._call, args=args, daemon=True,
                          name=f"shadow-{agent}").start()
         self._started[agent] = future
@@ -106,12 +112,12 @@ class ShadowRunner:
             outputs.append(ShadowOutput(label, result))
         return outputs
 
-    def _call(self, agent: str, snapshot: Mapping[str, Any],
+    def _call(self, client: ChatClient, agent: str, snapshot: Mapping[str, Any],
               earlier: list[Mapping[str, Any]], future: Future[CallResult]) -> None:
         label, version = self.prompts[agent]
         model, temperature = self.settings[agent]
         try:
-            result = call_agent(self.client, agent, version.text, snapshot, earlier,
+            result = call_agent(client, agent, version.text, snapshot, earlier,
                                 prompt_sha=version.sha, model=model, temperature=temperature)
         except AgentError as exc:  # a shadow's failure is its own output, never the session's
             result = self._error(agent, version.sha, f"{type(exc).__name__}: {exc}")

@@ -10,7 +10,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -61,7 +61,13 @@ def confirm(question: str, assume_yes: bool) -> bool:
     return click.confirm(question, default=False)
 
 
-class Moment(click.ParamType):
+if TYPE_CHECKING:  # generic in the click mypy checks with; plain at runtime from click 8.1 on
+    _ParamType = click.ParamType[datetime, Any]
+else:
+    _ParamType = click.ParamType
+
+
+class Moment(_ParamType):
     """An ISO 8601 date or time (``2019-09-02``, ``2019-09-02T06:00Z``); without a zone, UTC."""
 
     name = "WHEN"

@@ -18,6 +18,7 @@ from cli.output import escape, print_json, stderr, stdout, workspace
 
 if TYPE_CHECKING:
     from prompt_repo.labels import LabelMove, Labels
+    from tracker.compare import Comparison
 
 AGENT_HELP = "Agent name, as in promptloop.toml."
 JSON_HELP = "Print JSON (documented, stable keys) instead of text."
@@ -129,7 +130,7 @@ def log_label(ctx: click.Context, agent: str, name: str, as_json: bool) -> None:
 # -- compare and promote -----------------------------------------------------------------
 
 
-def _comparison_json(c: Any) -> dict[str, Any]:
+def _comparison_json(c: Comparison) -> dict[str, Any]:
     return c.to_dict()
 
 

@@ -7,14 +7,23 @@ modules are imported inside the commands so that ``--help`` stays light.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.output import escape, print_json, stderr, stdout, workspace
 from cli.tracker_cmds import open_tracker
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agents.backtest import BacktestResult
+    from agents.roles import CallResult
+    from agents.session import SessionResult
+    from agents.shadow import ShadowOutput
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 MODEL_HELP = ("Model for every agent (default: each [agents.X] model, else [llm] model); handy"
@@ -119,7 +128,7 @@ def _session_json(result: Any) -> dict[str, Any]:
     }
 
 
-def _render_outputs(outputs: list[Any], console: Any) -> None:
+def _render_outputs(outputs: list[CallResult], console: Console) -> None:
     """One line per agent and its reasoning below (reasoning is long: no table cell)."""
     for out in outputs:
         sha = (out.prompt_sha or "")[:7]
@@ -133,7 +142,7 @@ def _render_outputs(outputs: list[Any], console: Any) -> None:
         console.print(f"   {escape(answer.reasoning)}")
 
 
-def _render_shadows(shadows: list[Any], console: Any) -> None:
+def _render_shadows(shadows: list[ShadowOutput], console: Console) -> None:
     for shadow in shadows:
         out, label = shadow.result, escape(shadow.label)
         what = (f"{out.answer.action} confidence {out.answer.confidence:.2f}" if out.answer
@@ -185,7 +194,7 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
             Progress(*columns, console=stderr, disable=as_json) as progress:
         task = progress.add_task(f"Backtesting {escape(symbol)}", total=None)
 
-        def advance(done: int, total: int, _result: Any) -> None:
+        def advance(done: int, total: int, _result: SessionResult | None) -> None:
             progress.update(task, completed=done, total=total)
 
         try:
@@ -200,6 +209,10 @@ def backtest(ctx: click.Context, symbol: str, start: datetime, end: datetime, ev
             stderr.print("Interrupted. Sessions finished so far are recorded; run the same"
                          " command again to resume.")
             ctx.exit(130)
+    _print_backtest(result, as_json)
+
+
+def _print_backtest(result: BacktestResult, as_json: bool) -> None:
     summary = {
         "session_id": result.session_id, "planned": result.planned,
         "skipped": result.skipped, "ran": result.ran, "failed": len(result.failed),
@@ -239,7 +252,8 @@ def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> Non
         shown[0] += 1
         if not as_json:
             stdout.print(f"\n[bold cyan]{shown[0]}. {escape(step.explanation)}[/bold cyan]")
-            _RENDER.get(step.name, lambda data: None)(step.data)
+            if step.name in _RENDER:
+                _RENDER[step.name](step.data)
 
     report = run_demo(directory, llm=llm, sessions=sessions, on_step=on_step)
     if as_json:
@@ -313,7 +327,7 @@ def _render_versions(data: dict[str, Any]) -> None:
         stdout.print(f"   {version['version']}  {version['sha']}  {escape(version['subject'])}")
 
 
-_RENDER = {
+_RENDER: dict[str, Callable[[dict[str, Any]], None]] = {
     "decisions": _render_decisions,
     "analyze": _render_analysis,
     "optimize": _render_optimize,

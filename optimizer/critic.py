@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from agents.fences import fenced_blocks
 from optimizer.errors import CritiqueFormatError
@@ -179,7 +179,7 @@ def compact_case(case: Any) -> dict[str, Any]:
     context = data.get("context") or {}
     output = {k: v for k, v in (data.get("output") or {}).items() if k != "prompt_sha"}
     outcome = {k: v for k, v in (data.get("outcome") or {}).items() if k != "details"}
-    return _compact({
+    return cast("dict[str, Any]", _compact({
         "case": data.get("case_id"),
         "kind": data.get("kind"),
         "time": data.get("timestamp"),
@@ -192,7 +192,7 @@ def compact_case(case: Any) -> dict[str, Any]:
             {k: v for k, v in other.items() if k in OTHER_KEYS}
             for other in data.get("others") or []
         ] or None,
-    })
+    }))
 
 
 def _compact(value: Any) -> Any:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.critic import critic_messages
 from optimizer.errors import OptimizerError
@@ -33,6 +33,11 @@ from optimizer.proposal import HoldOut, Proposal
 from optimizer.replay_gate import DEFAULT_ALPHA, judge_replay, no_verdict, replay_pair
 from optimizer.replay_plan import context_size, plan_replay, stratified_sample
 from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
+    from prompt_repo.config import Workspace
+    from tracker.protocols import CaseSource
 
 __all__ = ["ReplaySettings", "load_cases", "plan_run", "Replayer"]
 
@@ -59,15 +64,17 @@ class ReplaySettings:
         return found
 
 
-def load_cases(tracker: Any, proposal: Proposal, settings: ReplaySettings, end: datetime,
+def load_cases(tracker: CaseSource, proposal: Proposal, settings: ReplaySettings, end: datetime,
                max_cases: int) -> None:
     """The critic's failures before the cut, and every judged decision after it."""
-    kinds = {"outcome_type": proposal.outcome_type, "band": proposal.band}
+    outcome_type, band = proposal.outcome_type, proposal.band
     cut = time_cut(end, proposal.days, settings.holdout_fraction)
     before = (cut - (end - timedelta(days=proposal.days))) / timedelta(days=1)
     proposal.failures = list(tracker.failure_cases(
-        proposal.agent, days=before, limit=max_cases, until=cut, **kinds))
-    held = [c for c in tracker.judged_cases(proposal.agent, cut, end, **kinds) if c.context]
+        proposal.agent, days=before, limit=max_cases, until=cut, outcome_type=outcome_type,
+        band=band))
+    held = [c for c in tracker.judged_cases(proposal.agent, cut, end, outcome_type=outcome_type,
+                                            band=band) if c.context]
     proposal.holdout = HoldOut(cut, [c for c in held if not c.outcome["correct"]],
                                [c for c in held if c.outcome["correct"]], until=end,
                                population=len(held), seed=settings.sample_seed,
@@ -105,7 +112,8 @@ def plan_run(proposal: Proposal, settings: ReplaySettings, *, rounds: int, max_r
 class Replayer:
     """The replay gate of one run's candidates (thread-safe: rounds run concurrently)."""
 
-    def __init__(self, client: Any, workspace: Any, settings: ReplaySettings) -> None:
+    def __init__(self, client: ChatClient, workspace: Workspace, settings: ReplaySettings
+                 ) -> None:
         self.client, self.workspace, self.settings = client, workspace, settings
         self._baseline: dict[str, Future[list[Any]]] = {}
         self._lock = threading.Lock()

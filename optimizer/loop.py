@@ -195,7 +195,7 @@ class AgentPromptOptimizer:
             self._push(proposal, branch, sha, remote)
         self._save(proposal.run_columns("applied", result_sha=sha,
                                         note=f"committed on branch {branch}" if branch else None))
-        return sha
+        return str(sha)
 
     def _push(self, proposal: Proposal, branch: str, sha: str, remote: str) -> None:
         """Push the new branch; a failed push deletes it, so a rerun starts clean."""

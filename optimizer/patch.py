@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agents.fences import fenced_blocks
-from optimizer.errors import PatchError
+from optimizer.errors import PatchError as PatchError  # public as optimizer.patch.PatchError
 
 _HEADER_NUMBERS = re.compile(r"-(\d+)(?:,(\d+))?")
 _LINE_NUMBER = re.compile(r"^\s*\d+ ?[|:] ?")  # "12| text", as the critic is shown the prompt

@@ -33,7 +33,7 @@ keeps one row per decision.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.replay import DEFAULT_CONCURRENCY, replay_jobs
 from agents.roles import CallResult
@@ -41,6 +41,9 @@ from optimizer.gates import GateResult
 from prompt_repo.config import Workspace
 from tracker.rules import DEFAULT_BAND, is_correct
 from tracker.stats import sign_test_p
+
+if TYPE_CHECKING:
+    from agents.protocols import ChatClient
 
 __all__ = ["replay_gate", "replay_answers", "replay_pair", "judge_replay", "no_verdict",
            "GATE_NAME",
@@ -53,7 +56,7 @@ REPLAY_TEMPERATURE = 0.0
 Answers = list[list[CallResult]]  # per held-out decision, one result per repeat
 
 
-def replay_answers(client: Any, workspace: Workspace, agent: str, text: str,
+def replay_answers(client: ChatClient, workspace: Workspace, agent: str, text: str,
                    cases: Sequence[Any], *, repeats: int = 1,
                    concurrency: int = DEFAULT_CONCURRENCY) -> Answers:
     """Replay ``text`` on every case's context ``repeats`` times, at temperature 0."""
@@ -61,7 +64,7 @@ def replay_answers(client: Any, workspace: Workspace, agent: str, text: str,
                        concurrency=concurrency)[0]
 
 
-def replay_pair(client: Any, workspace: Workspace, agent: str, texts: Sequence[str],
+def replay_pair(client: ChatClient, workspace: Workspace, agent: str, texts: Sequence[str],
                 cases: Sequence[Any], *, repeats: int = 1,
                 concurrency: int = DEFAULT_CONCURRENCY) -> list[Answers]:
     """Replay each of ``texts`` on every case, all on one pool (no idle gap between them)."""
@@ -75,7 +78,7 @@ def replay_pair(client: Any, workspace: Workspace, agent: str, texts: Sequence[s
 
 
 def replay_gate(
-    client: Any,
+    client: ChatClient,
     workspace: Workspace,
     agent: str,
     candidate: str,

@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import BudgetTooSmall
+
+if TYPE_CHECKING:
+    from tracker.failures import Case
 
 __all__ = ["Plan", "plan_replay", "stratified_sample", "CHARS_PER_TOKEN"]
 
@@ -109,12 +112,12 @@ def plan_replay(
     return plan
 
 
-def stratified_sample(cases: Sequence[Any], size: int, seed: int) -> list[Any]:
+def stratified_sample(cases: Sequence[Case], size: int, seed: int) -> list[Case]:
     """``size`` of ``cases`` drawn at random within strata (failure/success, market
     condition), each stratum in proportion to its size; returned oldest first."""
     if size >= len(cases):
         return list(cases)
-    strata: dict[tuple[bool, str], list[Any]] = {}
+    strata: dict[tuple[bool, str], list[Case]] = {}
     for case in cases:
         strata.setdefault((_is_failure(case), str(case.market_condition)), []).append(case)
     keys = sorted(strata)
@@ -128,11 +131,11 @@ def stratified_sample(cases: Sequence[Any], size: int, seed: int) -> list[Any]:
     return sorted(chosen, key=lambda c: (c.timestamp, c.case_id))
 
 
-def context_size(case: Any) -> int:
+def context_size(case: Case) -> int:
     return len(json.dumps(case.context, default=str, ensure_ascii=False))
 
 
-def _is_failure(case: Any) -> bool:
+def _is_failure(case: Case) -> bool:
     return not bool((case.outcome or {}).get("correct"))
 
 
@@ -148,11 +151,11 @@ def _spare_tokens(limit: int) -> int:
     return math.ceil(limit * HEADROOM)
 
 
-def _fits(limit: int | None, used: int, spare: Any) -> bool:
+def _fits(limit: int | None, used: int, spare: Callable[[int], int]) -> bool:
     return limit is None or used + spare(limit) <= limit
 
 
-def _fit(limit: int | None, fixed: int, per_case: int, *, spare: Any) -> int:
+def _fit(limit: int | None, fixed: int, per_case: int, *, spare: Callable[[int], int]) -> int:
     """How many held-out cases fit under ``limit`` after the fixed part and the spare."""
     if limit is None or per_case == 0:
         return 10**9

@@ -12,7 +12,11 @@ made on another branch (``--branch``) is not on HEAD's log, so its row stays as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prompt_repo.repo import PromptRepo
+    from tracker.protocols import RunLog
 
 __all__ = ["APPLYING", "NOTHING_APPLIED", "repair_interrupted"]
 
@@ -21,7 +25,7 @@ NOTHING_APPLIED = "interrupted before its commit: nothing was applied"
 LOOK_BACK = 50  # newest runs of the agent inspected
 
 
-def repair_interrupted(tracker: Any, repo: Any, agent: str) -> list[str]:
+def repair_interrupted(tracker: RunLog, repo: PromptRepo, agent: str) -> list[str]:
     """Complete the rows of the agent's applies that were killed; returns their run ids."""
     stuck = [run for run in tracker.optimization_runs(agent, limit=LOOK_BACK)
              if run["status"] == "error" and run["error"] == APPLYING]

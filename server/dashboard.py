@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -45,6 +45,9 @@ from server.dashboard_auth import (
     safe_next,
     viewer,
 )
+
+if TYPE_CHECKING:
+    from server.dashboard_data import Views
 
 router = APIRouter(include_in_schema=False)
 _STARTING = threading.Lock()
@@ -65,7 +68,7 @@ def _context(request: Request) -> ServerContext:
     return context
 
 
-def _views(request: Request) -> Any:
+def _views(request: Request) -> Views:
     """This worker's cache of page views (made on first use, dropped with the context)."""
     from tracker.rollups import FreshCache
 
@@ -73,7 +76,8 @@ def _views(request: Request) -> Any:
     with _STARTING:
         if getattr(state, "dashboard_views_of", None) is not state.context:
             state.dashboard_views, state.dashboard_views_of = FreshCache(), state.context
-    return state.dashboard_views
+    views: Views = state.dashboard_views
+    return views
 
 
 def _page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -188,7 +188,7 @@ def _parse(body: bytes, field: str) -> list[Any]:
             or not isinstance(document[field], list):
         raise ApiError(422, "invalid_input",
                        f'the body must be a JSON object {{"{field}": [...]}}; nothing was recorded')
-    return document[field]
+    return list(document[field])
 
 
 def _too_large(detail: str) -> ApiError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +17,9 @@ from fastapi.responses import JSONResponse
 from server.auth import require
 from server.context import ServerContext
 from server.errors import ApiError
+
+if TYPE_CHECKING:
+    from tracker.rollups import RollupCache
 
 router = APIRouter(prefix="/v1", tags=["read"], dependencies=[Depends(require("read"))])
 _STARTING = threading.Lock()
@@ -43,7 +46,7 @@ def get_rollups(request: Request, agent: str | None = None,
     return JSONResponse(document)
 
 
-def _cache(request: Request) -> Any:
+def _cache(request: Request) -> RollupCache:
     from tracker.rollups import RollupCache
 
     state = request.app.state

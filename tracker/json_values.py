@@ -138,7 +138,7 @@ def _plain(item: Any) -> bool:
     """The common scalars, accepted inline: finite floats, 64-bit ints, ASCII text."""
     kind = type(item)
     if kind is float:
-        return item - item == 0.0  # NaN - NaN and inf - inf are NaN
+        return bool(item - item == 0.0)  # NaN - NaN and inf - inf are NaN
     if kind is str:
         return item.isascii() and "\x00" not in item
     return kind is int and JSON_INT_MIN <= item <= JSON_INT_MAX

@@ -93,7 +93,7 @@ def _hour(ts: Any, dialect: str) -> ColumnElement[Any]:
     return sa.func.to_char(sa.func.timezone("UTC", ts), 'YYYY-MM-DD"T"HH24":00:00Z"')
 
 
-def _squared(confidence: Any, right: ColumnElement[Any]) -> ColumnElement[Any]:
+def _squared(confidence: ColumnElement[Any], right: ColumnElement[Any]) -> ColumnElement[Any]:
     return (confidence - right) * (confidence - right)
 
 

@@ -9,14 +9,15 @@ Inserts go through SQLAlchemy Core ``executemany`` (decision ids come back throu
 ``RETURNING`` in parameter order, "insertmanyvalues"), not ORM objects: bulk ingest is
 about as fast as raw ``sqlite3.executemany`` (benchmarks/bench_tracker.py).
 
-Reads return frozen records (:class:`DecisionRecord`, :class:`tracker.failures.Case`),
-never live ORM objects, so callers cannot write by accident.
+Reads return frozen records (:class:`tracker.records.DecisionRecord`,
+:class:`tracker.failures.Case`), never live ORM objects, so callers cannot write by accident.
+Decisions to insert are checked and deduplicated by :mod:`tracker.ingest_rows`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,44 +37,17 @@ from tracker.db import (
 )
 from tracker.errors import DatabaseError, UnknownDecisionError, ValidationError
 from tracker.idempotency import stored_ids
-from tracker.models import AgentOutput, Decision, OptimizationRun, Outcome, PerformanceMetric
+from tracker.ingest_rows import Rows, decision_rows, dedupe
+from tracker.records import DecisionRecord, in_window, read_records
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
+from tracker.tables import DECISIONS, METRICS, OUTCOMES, OUTPUTS, RUNS
 
-DECISIONS = cast(sa.Table, Decision.__table__)
-OUTPUTS = cast(sa.Table, AgentOutput.__table__)
-OUTCOMES = cast(sa.Table, Outcome.__table__)
-METRICS = cast(sa.Table, PerformanceMetric.__table__)
-RUNS = cast(sa.Table, OptimizationRun.__table__)
 if TYPE_CHECKING:
     from tracker.failures import Case
 
-_DECISION_COLUMNS = [c for c in DECISIONS.c if c.name != "id"]
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """A stored decision. ``outputs`` (agent outputs, one dict each) is None when the query
-    did not load them; ``outcomes`` maps outcome_type to {id, value, timestamp, details}."""
-
-    id: int
-    session_id: str
-    symbol: str
-    timestamp: datetime
-    action: str
-    confidence: float
-    risk_level: str | None
-    reasoning: str | None
-    market_condition: str | None
-    is_simulated: bool
-    agent_types: list[str]
-    context: dict[str, Any] | None
-    prompt_versions: dict[str, Any] | None
-    outputs: list[dict[str, Any]] | None
-    outcomes: dict[str, dict[str, Any]]
-    external_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+# DecisionRecord and the tables stay importable from here, where they used to live.
+__all__ = ["DECISIONS", "METRICS", "OUTCOMES", "OUTPUTS", "RUNS", "DecisionRecord",
+           "DecisionTracker"]
 
 
 class DecisionTracker:
@@ -118,11 +92,11 @@ class DecisionTracker:
         when a decision with this ``external_id`` exists already)."""
         fields = dict(locals())
         del fields["self"]
-        return self._insert([_decision_rows(fields, "decision")])[0][0]
+        return self._insert([decision_rows(fields, "decision")])[0][0]
 
     def track_decisions(self, decisions: Iterable[Mapping[str, Any]]) -> list[int]:
         """Record many decisions in one transaction (all or nothing); ids in input order."""
-        return [i for i, _ in self._insert([_decision_rows(item, f"item {n}")
+        return [i for i, _ in self._insert([decision_rows(item, f"item {n}")
                                             for n, item in enumerate(decisions, start=1)])]
 
     def track_records(self, records: Sequence[tuple[str, Any]]) -> list[int]:
@@ -133,15 +107,14 @@ class DecisionTracker:
     def ingest_records(self, records: Sequence[tuple[str, Any]]) -> list[tuple[int, bool]]:
         """Like :meth:`track_records`, answering (id, created) per record: created is False
         for a decision whose ``external_id`` was stored already (:mod:`tracker.idempotency`)."""
-        return self._insert([_decision_rows(item, where) for where, item in records])
+        return self._insert([decision_rows(item, where) for where, item in records])
 
-    def _insert(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]
-                ) -> list[tuple[int, bool]]:
+    def _insert(self, rows: Rows) -> list[tuple[int, bool]]:
         if not rows:
             return []
         with self._writing() as conn:
             known = stored_ids(conn, [r["external_id"] for r, _ in rows if r["external_id"]])
-            fresh, refs = _dedupe(rows, known)
+            fresh, refs = dedupe(rows, known)
             ids = self._insert_decisions(conn, [decision for decision, _ in fresh])
             outputs = [output for _, decision_outputs in fresh for output in decision_outputs]
             owners = [i for i, (_, outs) in zip(ids, fresh, strict=True) for _ in outs]
@@ -253,7 +226,9 @@ class DecisionTracker:
             checked = v.optimization_run_row(merged, known)
             conn.execute(RUNS.update().where(RUNS.c.run_id == run_id).values(**checked))
 
-    def optimization_runs(self, agent: str | None = None, limit: int | None = None) -> list[dict]:
+    def optimization_runs(
+        self, agent: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Stored optimization runs, newest first."""
         query = sa.select(RUNS).order_by(RUNS.c.timestamp.desc(), RUNS.c.id.desc()).limit(limit)
         if agent is not None:
@@ -275,7 +250,7 @@ class DecisionTracker:
         """Decisions, newest first, with their agent outputs and outcomes. ``agent`` keeps
         the decisions that agent answered (or failed) in; ``before_id`` those listed after
         that decision (a page cursor)."""
-        query = self._window(sa.select(DECISIONS), symbol, since, until)
+        query = in_window(sa.select(DECISIONS), symbol, since, until)
         if before_id is not None:
             anchor = sa.select(DECISIONS.c.timestamp).where(DECISIONS.c.id == before_id)
             moment = anchor.scalar_subquery()
@@ -287,7 +262,7 @@ class DecisionTracker:
             )
         query = query.order_by(DECISIONS.c.timestamp.desc(), DECISIONS.c.id.desc()).limit(limit)
         with self._reading() as conn:
-            return self._records(conn, list(conn.execute(query)), with_outputs=True)
+            return read_records(conn, list(conn.execute(query)), with_outputs=True)
 
     def decision(self, decision_id: int) -> DecisionRecord:
         """One decision with its outputs and outcomes; UnknownDecisionError if absent."""
@@ -295,7 +270,7 @@ class DecisionTracker:
             rows = list(conn.execute(sa.select(DECISIONS).where(DECISIONS.c.id == decision_id)))
             if not rows:
                 raise UnknownDecisionError(f"no decision with id {decision_id}")
-            return self._records(conn, rows, with_outputs=True)[0]
+            return read_records(conn, rows, with_outputs=True)[0]
 
     def pending_outcomes(
         self,
@@ -311,10 +286,10 @@ class DecisionTracker:
         has_outcome = sa.exists().where(
             OUTCOMES.c.decision_id == DECISIONS.c.id, OUTCOMES.c.outcome_type == outcome_type
         )
-        query = self._window(sa.select(DECISIONS), symbol, since, until).where(~has_outcome)
+        query = in_window(sa.select(DECISIONS), symbol, since, until).where(~has_outcome)
         query = query.order_by(DECISIONS.c.timestamp, DECISIONS.c.id).limit(limit)
         with self._reading() as conn:
-            return self._records(conn, list(conn.execute(query)), with_outputs=False)
+            return read_records(conn, list(conn.execute(query)), with_outputs=False)
 
     def failure_cases(
         self,
@@ -364,61 +339,22 @@ class DecisionTracker:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def reading(self) -> Any:
+    def reading(self) -> AbstractContextManager[Connection]:
         """A read transaction's connection, database errors translated: for the package's
         query modules (failure cases) that read tables the store defines."""
         return self._reading()
 
-    def _writing(self) -> Any:
+    def _writing(self) -> AbstractContextManager[Connection]:
         return _translated(write_transaction(self.engine), self.engine)
 
-    def _reading(self) -> Any:
+    def _reading(self) -> AbstractContextManager[Connection]:
         return _translated(read_transaction(self.engine), self.engine)
-
-    @staticmethod
-    def _window(
-        query: sa.Select[Any], symbol: str | None, since: datetime | None, until: datetime | None
-    ) -> sa.Select[Any]:
-        if symbol is not None:
-            query = query.where(DECISIONS.c.symbol == symbol)
-        if since is not None:
-            query = query.where(DECISIONS.c.timestamp >= v.aware_datetime(since, "since"))
-        if until is not None:
-            query = query.where(DECISIONS.c.timestamp <= v.aware_datetime(until, "until"))
-        return query
 
     @staticmethod
     def _require_decision(conn: Connection, decision_id: int) -> None:
         if conn.execute(sa.select(DECISIONS.c.id).where(DECISIONS.c.id == decision_id)).first():
             return
         raise UnknownDecisionError(f"no decision with id {decision_id}")
-
-    @staticmethod
-    def _records(conn: Connection, rows: list[Any], with_outputs: bool) -> list[DecisionRecord]:
-        ids = [row.id for row in rows]
-        outputs: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-        outcomes: dict[int, dict[str, dict[str, Any]]] = {i: {} for i in ids}
-        for chunk in _chunks(ids, 500):
-            if with_outputs:
-                query = sa.select(OUTPUTS).where(OUTPUTS.c.decision_id.in_(chunk))
-                for row in conn.execute(query.order_by(OUTPUTS.c.id)):
-                    output = dict(row._mapping)
-                    del output["decision_id"], output["timestamp"]
-                    outputs[row.decision_id].append(output)
-            for row in conn.execute(sa.select(OUTCOMES).where(OUTCOMES.c.decision_id.in_(chunk))):
-                outcomes[row.decision_id][row.outcome_type] = {
-                    "id": row.id, "value": row.outcome_value,
-                    "timestamp": row.timestamp, "details": row.details,
-                }
-        return [
-            DecisionRecord(
-                **{c.name: getattr(row, c.name) for c in DECISIONS.c},
-                outputs=outputs[row.id] if with_outputs else None,
-                outcomes=outcomes[row.id],
-            )
-            for row in rows
-        ]
-
 
 class _translated:
     """Turns database failures inside a transaction into TrackerErrors."""
@@ -428,7 +364,7 @@ class _translated:
 
     def __enter__(self) -> Connection:
         try:
-            return self.inner.__enter__()
+            return cast(Connection, self.inner.__enter__())
         except DBAPIError as exc:
             raise DatabaseError(f"cannot use the database: {exc.orig}") from exc
 
@@ -443,56 +379,5 @@ class _translated:
             raise ValidationError(f"cannot store a value: {exc.orig}") from exc
 
 
-_Rows = list[tuple[dict[str, Any], list[dict[str, Any]]]]
-
-
-def _decision_rows(data: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """:func:`tracker.validation.decision_rows` plus the optional ``external_id``."""
-    external_id = None
-    if isinstance(data, Mapping) and "external_id" in data:
-        external_id = v.optional_text(data["external_id"], where, "external_id", 128)
-        if external_id is not None and not external_id.strip():
-            raise ValidationError(f"{where}: external_id: expected a non-empty string")
-        data = {key: value for key, value in data.items() if key != "external_id"}
-    row, outputs = v.decision_rows(data, where)
-    row["external_id"] = external_id
-    return row, outputs
-
-
-def _dedupe(rows: _Rows, known: dict[str, int]) -> tuple[_Rows, list[tuple[int | None, int, bool]]]:
-    """The rows to insert, and per input row (stored id or None, index in those, created):
-    a stored external_id is not inserted again, nor is one repeated within the batch."""
-    fresh: _Rows = []
-    refs: list[tuple[int | None, int, bool]] = []
-    first: dict[str, int] = {}
-    for row in rows:
-        external_id = row[0]["external_id"]
-        if external_id in known:
-            refs.append((known[external_id], 0, False))
-        elif external_id is not None and external_id in first:
-            refs.append((None, first[external_id], False))
-        else:
-            if external_id is not None:
-                first[external_id] = len(fresh)
-            refs.append((None, len(fresh), True))
-            fresh.append(row)
-    return fresh, refs
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return value

@@ -5,7 +5,7 @@ Pure functions: each takes caller data and returns the row dicts to insert, or r
 and the field. Strings for timestamps are accepted when they are ISO 8601 with a zone, so
 JSON input (``promptloop record``) goes through the same checks as Python calls.
 :func:`parse_records` reads JSON, a JSON array or JSON Lines (:func:`decode_input` first,
-for bytes).
+for bytes); both live in :mod:`tracker.json_input` and stay importable from here.
 
 Everything a database would refuse mid-transaction, or store on one database and refuse on
 the other, is refused here instead, the same on SQLite and PostgreSQL (see
@@ -17,18 +17,17 @@ JSON value: ``line 3: context.indicators.rsi: NaN is not a finite number``.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from tracker.errors import UnknownDecisionError, ValidationError
+from tracker.json_input import decode_input as decode_input  # re-exported: callers import it here
+from tracker.json_input import parse_records as parse_records
 from tracker.json_values import (
     INT_MAX,
-    MAX_DEPTH,
     object_problem,
     printable,
     show,
@@ -275,7 +274,7 @@ def optional_object(value: Any, where: object, name: str = "") -> dict[str, Any]
     if problem:
         path, reason = problem
         raise ValidationError(f"{_label(where, name)}{path}: {reason}")
-    return value
+    return cast("dict[str, Any]", value)
 
 
 def boolean(value: Any, where: object, name: str = "") -> bool:
@@ -300,70 +299,6 @@ def _no_unknown_keys(data: Mapping[str, Any], known: frozenset[str], where: obje
     if not data.keys() <= known:  # a C loop over the keys; issuperset would copy them
         unknown = sorted(printable(str(key)) for key in data.keys() - known)
         raise ValidationError(f"{where}: unknown field(s) {', '.join(unknown)}")
-
-
-# --- JSON input ---------------------------------------------------------------------------
-
-
-def decode_input(data: bytes) -> str:
-    """Bytes of JSON input as text: UTF-8 (a leading byte-order mark is skipped). Anything
-    else, binary data included, is refused naming the line and byte."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise ValidationError(
-            f"line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte {column}); "
-            "nothing was recorded"
-        ) from None
-
-
-def parse_records(text_: str) -> list[tuple[str, Any]]:
-    """Records from JSON (one object or an array) or JSON Lines, each with where it came
-    from ("item 2" in an array, "line 7" in JSON Lines). One bad line refuses them all."""
-    stripped = text_.strip()
-    if not stripped:
-        return []
-    try:
-        document = json.loads(stripped)
-    except json.JSONDecodeError:
-        return _json_lines(text_)
-    except (RecursionError, ValueError) as exc:  # not a syntax error: find its line
-        return _json_lines(text_, _unreadable(exc))
-    if isinstance(document, list):
-        return [(f"item {n}", item) for n, item in enumerate(document, start=1)]
-    return [("item 1", document)]
-
-
-def _json_lines(text_: str, whole: str | None = None) -> list[tuple[str, Any]]:
-    """JSON Lines; ``whole`` is why the text failed as one document for a reason other
-    than syntax, reported as such if the lines are no JSON Lines either."""
-    records = []
-    for number, line in enumerate(text_.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append((f"line {number}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            if whole:  # a multi-line document: its lines are not the records
-                raise ValidationError(f"input: {whole}; nothing was recorded") from None
-            raise ValidationError(
-                f"line {number}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                "nothing was recorded"
-            ) from None
-        except (RecursionError, ValueError) as exc:
-            raise ValidationError(
-                f"line {number}: {_unreadable(exc)}; nothing was recorded"
-            ) from None
-    return records
-
-
-def _unreadable(exc: BaseException) -> str:
-    """Why a syntactically valid JSON text cannot be read (json.loads's other errors)."""
-    if isinstance(exc, RecursionError):
-        return f"nested deeper than {MAX_DEPTH} levels"
-    return f"a number longer than {sys.get_int_max_str_digits()} digits"
 
 
 # --- metrics and optimization runs --------------------------------------------------------
