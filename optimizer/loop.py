@@ -329,7 +329,7 @@ class AgentPromptOptimizer:
                                      outcome_type=outcome_type, band=band, store_metrics=False)
         records = self.tracker.decisions(agent=proposal.agent, since=cut, until=end,
                                          limit=HELD_OUT_DECISIONS)
-        return Evidence(cut, report["agents"].get(proposal.agent), list(cases),
+        return Evidence(cut, report.agents.get(proposal.agent), list(cases),
                         held_out_calls(records, proposal.agent, cut, outcome_type, band))
 
     def _rounds(self, proposal: Proposal, rounds: int) -> list[Candidate]:

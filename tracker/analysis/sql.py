@@ -109,7 +109,7 @@ def _span_share(conn: Connection, window: Window) -> float | None:
         return None
     if last == first:
         return 1.0 if start <= first < end else 0.0
-    return max(0.0, min(end, last) - max(start, first)) / (last - first)
+    return float(max(0.0, min(end, last) - max(start, first)) / (last - first))
 
 
 def calls(
