@@ -2,7 +2,8 @@
 
 The command builds an :class:`optimizer.AgentPromptOptimizer`, runs ``propose`` under a
 progress display, renders the proposal (failure summary, critique, diff, scores, gates)
-and then either applies it or records why not:
+and hands it to :func:`optimizer.apply_policy.conclude` (the policy the demo uses too),
+which applies it or records why not; the command only says whether it may ask:
 
 - nothing passed the gates (or nothing to change): recorded ``rejected``, exit 0;
 - ``--dry-run``: recorded ``dry-run``;
@@ -30,7 +31,7 @@ from cli.output import Moment, escape, print_json, stderr, stdin_is_terminal, st
 from cli.tracker_cmds import open_tracker
 
 if TYPE_CHECKING:
-    from optimizer.loop import AgentPromptOptimizer
+    from optimizer.apply_policy import ApplyMode, ApplyOutcome
     from optimizer.proposal import Proposal
 
 
@@ -76,6 +77,7 @@ def optimize(ctx: click.Context, agent: str, days: int, until: datetime | None, 
         raise click.UsageError("--push needs --branch (only a new branch is pushed)")
     if dry_run and auto_apply:
         raise click.UsageError("--dry-run and --auto-apply exclude each other")
+    from optimizer.apply_policy import conclude
     from optimizer.loop import AgentPromptOptimizer
 
     status = stderr.status("Starting")
@@ -91,57 +93,31 @@ def optimize(ctx: click.Context, agent: str, days: int, until: datetime | None, 
                                              band=band)
             if not as_json:
                 _render(proposal)
-            result = _conclude(optimizer, proposal, dry_run, auto_apply, as_json, branch, push,
-                               label)
+            outcome = conclude(optimizer, proposal,
+                               _mode(dry_run, auto_apply, as_json, branch, push, label))
         except Exception as exc:
             _step_summary_error(agent, exc)
             raise
         finally:
             optimizer.close()
     if as_json:
-        print_json({**proposal.to_dict(), **result})
+        print_json({**proposal.to_dict(), **outcome.to_dict()})
     else:
-        stdout.print(("[green]" if result["applied"] else "[yellow]")
-                     + escape(result["message"]))
-    _step_summary(proposal, result)
+        stdout.print(("[green]" if outcome.applied else "[yellow]") + escape(outcome.message))
+    _step_summary(proposal, outcome)
 
 
-def _conclude(optimizer: AgentPromptOptimizer, proposal: Proposal, dry_run: bool,
-              auto_apply: bool, as_json: bool, branch: str | None,
-              push: bool, label: str | None = None) -> dict[str, Any]:
-    """Apply, or record why not; returns the result keys of the JSON summary."""
-    result: dict[str, Any] = {"status": "", "applied": False, "commit": None,
-                              "branch": branch, "pushed": False, "message": ""}
-    if proposal.best is None:
-        reason = _why_nothing(proposal)
-        optimizer.record(proposal, "rejected", reason)
-        return {**result, "status": "rejected", "message": f"Nothing applied: {reason}."}
-    if dry_run or (not auto_apply and (as_json or not stdin_is_terminal())):
-        why = "--dry-run" if dry_run else "no terminal to ask on and no --auto-apply"
-        optimizer.record(proposal, "dry-run", why)
-        return {**result, "status": "dry-run", "message": f"Nothing applied ({why})."}
-    if not auto_apply and not click.confirm("Apply?", default=False):
-        optimizer.record(proposal, "rejected", "declined by the user")
-        return {**result, "status": "rejected", "message": "Nothing applied (declined)."}
-    def commit() -> str:
-        return optimizer.apply(proposal, branch=branch, push=push)
+def _mode(dry_run: bool, auto_apply: bool, as_json: bool, branch: str | None, push: bool,
+          label: str | None) -> ApplyMode:
+    """The policy's mode: ``Apply?`` is asked only on a terminal and never with --json."""
+    from optimizer.apply_policy import ApplyMode
 
-    sha = optimizer.repo.labels().commit_as(proposal.agent, label, commit, reason=(
-        f"optimize run {proposal.run_id}")) if label else commit()
-    where = f" on branch {branch}" + (" (pushed to origin)" if push else "") if branch else ""
-    where += f" as {label}" if label else ""
-    return {**result, "status": "applied", "applied": True, "commit": sha, "pushed": push,
-            "message": f"Applied as {sha[:12]}{where} (run {proposal.run_id})."}
+    def confirm() -> bool:
+        return click.confirm("Apply?", default=False)
 
-
-def _why_nothing(proposal: Proposal) -> str:
-    shown = proposal.shown
-    if shown is None or (shown.text is None and shown.error is None):
-        first = shown.diagnosis.strip().splitlines()[0] if shown and shown.diagnosis else ""
-        return "no change proposed" + (f" ({first.rstrip('.')})" if first else "")
-    failed = [f"{g.name} ({g.detail})" for g in shown.gates if not g.passed]
-    return "no candidate passed every gate; " + ("failed: " + "; ".join(failed) if failed
-                                                  else str(shown.error))
+    asks = not as_json and stdin_is_terminal()
+    return ApplyMode(dry_run=dry_run, auto_apply=auto_apply, confirm=confirm if asks else None,
+                     branch=branch, push=push, label=label)
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -224,9 +200,9 @@ def _number(value: Any, pattern: str) -> str:
 # -- GitHub step summary --------------------------------------------------------------------
 
 
-def _step_summary(proposal: Proposal, result: dict[str, Any]) -> None:
+def _step_summary(proposal: Proposal, outcome: ApplyOutcome) -> None:
     data = proposal.to_dict()
-    lines = [f"## promptloop optimize: {proposal.agent}", "", f"**{result['message']}**", "",
+    lines = [f"## promptloop optimize: {proposal.agent}", "", f"**{outcome.message}**", "",
              f"Engine: {proposal.engine}" + (f" ({proposal.model})" if proposal.model else ""),
              f"Failure cases shown to the critic: {len(proposal.failures)}", ""]
     lines += [f"- {note}" for note in proposal.notes] + [""]

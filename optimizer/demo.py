@@ -126,37 +126,26 @@ def _fresh_folder(directory: Path | None) -> Path:
 
 def _optimize(workspace: Workspace, agent: str, *, days: int, until: datetime,
               engine: str) -> dict[str, Any]:
-    """Propose, apply what passed every gate, record the rest."""
+    """Propose, then the optimize command's policy with --auto-apply: apply what passed
+    every gate, record the rest with the reason the command gives."""
+    from optimizer.apply_policy import ApplyMode, conclude
     from optimizer.loop import AgentPromptOptimizer
 
     optimizer = AgentPromptOptimizer(workspace)
     try:
         proposal = optimizer.propose(agent, days=days, engine=engine, until=until)
-        shown = proposal.best or (proposal.candidates[0] if proposal.candidates else None)
-        result: dict[str, Any] = {
-            "applied": False, "engine": engine, "base_sha": proposal.base_sha, "sha": None,
+        outcome = conclude(optimizer, proposal, ApplyMode(auto_apply=True))
+        shown = proposal.shown
+        return {
+            "applied": outcome.applied, "status": outcome.status, "reason": outcome.reason,
+            "engine": engine, "base_sha": proposal.base_sha, "sha": outcome.commit,
             "scores_before": proposal.scores_before,
             "scores_after": shown.scores if shown else None,
             "gates": [gate.to_dict() for gate in shown.gates] if shown else [],
             "notes": list(proposal.notes),
         }
-        if proposal.best is None:
-            result["reason"] = _why_not(shown)
-            optimizer.record(proposal, "rejected", result["reason"])
-            return result
-        result.update(applied=True, sha=optimizer.apply(proposal))
-        return result
     finally:
         optimizer.close()
-
-
-def _why_not(candidate: Any) -> str:
-    if candidate is None or (candidate.text is None and candidate.error is None):
-        return "the engine proposed no change"
-    if candidate.error:
-        return str(candidate.error)
-    failed = [gate.name for gate in candidate.gates if not gate.passed]
-    return f"the candidate failed the {', '.join(failed)} gate(s)"
 
 
 def _synthetic_log(workspace: Workspace, repo: Any, sessions: int

@@ -1,6 +1,6 @@
 """Evidence-driven prompt rules: the agent's track record in, deterministic prompt lines out.
 
-The heuristic engine of ``promptloop optimize`` (``_heuristic`` in optimizer/loop.py) calls
+The heuristic engine of ``promptloop optimize`` (optimizer/heuristic_engine.py) calls
 this after the analyzer's offline rewrite, so that the change it proposes answers what the
 analysis found, with the numbers. Pure functions: no database, no model, no clock.
 

@@ -15,22 +15,21 @@ One run, :meth:`AgentPromptOptimizer.propose`:
    when ``tracker.analysis`` exists;
 4. per round (``rounds`` rounds, run concurrently up to ``concurrency``): the critic call,
    the patch, and on a patch or format error the error sent back (at most ``max_repairs``
-   times); then the gates (optimizer/gates.py, then the replay gate on what passed them).
-   Extra rounds are independent attempts (a marker in the request, a warmer temperature);
-   the best candidate is the one with the highest analyzer overall among those passing
-   every gate.
+   times) (optimizer/critic_rounds.py); then the gates (optimizer/judging.py: the static
+   gates of optimizer/gates.py, then the replay gate on what passed them). Extra rounds
+   are independent attempts (a marker in the request, a warmer temperature); the best
+   candidate is the one with the highest analyzer overall among those passing every gate.
 
-The ``heuristic`` engine replaces step 4 with the analyzer's offline rewrite
-(``optimizer.suggest.heuristic_rewrite`` without slots, so nothing is left for a person to
-fill in) plus the rules the agent's track record supports (``optimizer.evidence``: caps on
-confidence where the analysis shows overconfidence, a tie-break where contradiction pairs'
-outcomes favour one), then the same gates: no key, no network. The engine defaults to
-``llm`` when an LLM is configured, else ``heuristic``.
+The ``heuristic`` engine (optimizer/heuristic_engine.py) replaces step 4 with the
+analyzer's offline rewrite plus the rules the agent's track record supports, then the same
+gates: no key, no network. The engine defaults to ``llm`` when an LLM is configured, else
+``heuristic``.
 
-Then the caller decides: :meth:`~AgentPromptOptimizer.apply` (one commit through
-PromptRepo, optionally on a new branch and pushed) or :meth:`~AgentPromptOptimizer.record`
-(a rejected or dry run). Every run leaves exactly one ``optimization_runs`` row: a run that
-fails records an ``error`` row and re-raises. An apply records its row BEFORE the commit
+Then :func:`optimizer.apply_policy.conclude` decides (the one policy of the CLI and the
+demo): :meth:`~AgentPromptOptimizer.apply` (one commit through PromptRepo, optionally on a
+new branch and pushed) or :meth:`~AgentPromptOptimizer.record` (a rejected or dry run).
+Every run leaves exactly one ``optimization_runs`` row: a run that fails records an
+``error`` row and re-raises. An apply records its row BEFORE the commit
 (status ``error``, error :data:`APPLYING`) and completes it after, so a process killed
 in between leaves a row; the next run on the agent repairs such rows from the commits'
 ``Promptloop-Run`` trailers (``applied`` with the commit's sha, or "nothing applied").
@@ -45,31 +44,17 @@ and the gate thresholds of :class:`optimizer.gates.GateSettings`.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agents.errors import AgentError, LLMNotConfigured
-from optimizer.critic import critic_messages, finding_lines, parse_critique, repair_message
-from optimizer.errors import (
-    CriticFailed,
-    CritiqueFormatError,
-    OptimizerError,
-    PushFailed,
-    UnknownEngine,
-)
-from optimizer.gates import GateSettings, setting, static_gates
-from optimizer.proposal import (
-    SCORE_KEYS,
-    Candidate,
-    Proposal,
-    commit_subject,
-    commit_trailers,
-)
+from optimizer.critic import finding_lines
+from optimizer.errors import OptimizerError, PushFailed, UnknownEngine
+from optimizer.gates import GateSettings, setting
+from optimizer.judging import Judge, Progress, scores_of
+from optimizer.proposal import Candidate, Proposal, commit_subject, commit_trailers
 from optimizer.run_repair import APPLYING
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
@@ -77,17 +62,15 @@ from tracker.errors import TrackerError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
 if TYPE_CHECKING:
-    from optimizer.evidence_check import Evidence
+    from agents.llm import LLMClient
+    from optimizer.held_out import Replayer, ReplaySettings
+    from prompt_repo.repo import PromptRepo
+    from tracker.store import DecisionTracker
 
-__all__ = ["AgentPromptOptimizer", "ENGINES"]
+__all__ = ["AgentPromptOptimizer", "ENGINES", "RUN_ERRORS", "scores_of"]
 
 ENGINES = ("llm", "heuristic")
 RUN_ERRORS = (PromptRepoError, TrackerError, AgentError, OptimizerError)
-LATER_ROUND_TEMPERATURE = 0.7
-EVIDENCE_CASES = 200  # failure cases the heuristic engine reads for contradiction pairs
-HELD_OUT_DECISIONS = 5000  # the newest decisions after the cut its caps are checked on
-
-Progress = Callable[[str], None]
 
 
 class AgentPromptOptimizer:
@@ -97,9 +80,9 @@ class AgentPromptOptimizer:
         self,
         workspace: Workspace,
         *,
-        repo: Any = None,
-        tracker: Any = None,
-        client: Any = None,
+        repo: PromptRepo | None = None,
+        tracker: DecisionTracker | None = None,
+        client: LLMClient | None = None,
         use_cache: bool = True,
         on_progress: Progress | None = None,
     ) -> None:
@@ -114,37 +97,38 @@ class AgentPromptOptimizer:
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
         self.replay_settings = _replay_settings(section, use_cache)
-        self._replay: Any = None  # an optimizer.held_out.Replayer when the gate can run
+        self._replay: Replayer | None = None  # set by each run when the gate can run
         self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
-        self._owned: list[Any] = []  # what this object built, hence closes
+        self._owned: list[PromptRepo | DecisionTracker | LLMClient] = []  # built here: closed
 
     # -- collaborators, built on first use ------------------------------------------------
 
     @property
-    def repo(self) -> Any:
+    def repo(self) -> PromptRepo:
         if self._repo is None:
-            from prompt_repo import PromptRepo
+            from prompt_repo.repo import PromptRepo
 
             self._repo = PromptRepo(self.workspace)
             self._owned.append(self._repo)
         return self._repo
 
     @property
-    def tracker(self) -> Any:
+    def tracker(self) -> DecisionTracker:
         if self._tracker is None:
-            from tracker import DecisionTracker
+            from tracker.store import DecisionTracker
 
             self._tracker = DecisionTracker(self.workspace.database_url)
             self._owned.append(self._tracker)
         return self._tracker
 
     @property
-    def client(self) -> Any:
+    def client(self) -> LLMClient:
         if self._client is None:
             from agents.session import make_client
 
-            self._client = make_client(self.workspace, use_cache=self.use_cache)
-            self._owned.append(self._client)
+            client: LLMClient = make_client(self.workspace, use_cache=self.use_cache)
+            self._client = client
+            self._owned.append(client)
         return self._client
 
     def close(self) -> None:
@@ -181,10 +165,7 @@ class AgentPromptOptimizer:
             self._repair_interrupted(agent)
             self._gather(proposal, until)
             self._plan(proposal, rounds)
-            if engine == "heuristic":
-                proposal.candidates = [self._heuristic(proposal, until)]
-            else:
-                proposal.candidates = self._rounds(proposal, rounds)
+            proposal.candidates = self._candidates(proposal, rounds, until)
         except RUN_ERRORS as exc:
             self._record_error(proposal, exc)
             raise
@@ -273,127 +254,23 @@ class AgentPromptOptimizer:
             return
         from optimizer.held_out import plan_run
 
-        budget = getattr(self.client, "budget", None)
+        budget = self.client.budget
         plan_run(proposal, self.replay_settings, rounds=rounds, max_repairs=self.max_repairs,
-                 max_calls=getattr(budget, "max_calls", self.workspace.llm.max_calls),
-                 max_tokens=getattr(budget, "max_tokens", self.workspace.llm.max_tokens))
+                 max_calls=budget.max_calls, max_tokens=budget.max_tokens)
 
-    def _heuristic(self, proposal: Proposal, until: datetime | None) -> Candidate:
-        """Wording edits of the analyzer's offline rewrite (no slots, nothing that changes
-        what the agent decides), plus the confidence caps the track record before the cut
-        supports and the calls after it confirm (optimizer/evidence_check.py); every other
-        change is proposed in the critique, never applied."""
-        from optimizer.analyzer import analyze
-        from optimizer.evidence import apply_rules, derive_rules
-        from optimizer.evidence_check import check_rules, evidence_gate, heuristic_diagnosis
-        from optimizer.suggest import finding_suggestions, heuristic_rewrite, unified_diff
+    def _candidates(self, proposal: Proposal, rounds: int, until: datetime | None
+                    ) -> list[Candidate]:
+        """The engine's candidates, each judged by the same gates."""
+        judge = Judge(self.gate_settings, self._replay, self.progress)
+        if proposal.engine == "heuristic":
+            from optimizer.heuristic_engine import heuristic_candidate
 
-        self.progress("Rewriting the wording with the heuristic engine")
-        rewrite = heuristic_rewrite(proposal.current, slots=False, behaviour=False)
-        evidence = self._evidence(proposal, until)
-        checks = check_rules(derive_rules(evidence.block, evidence.cases), evidence.held_out)
-        text = apply_rules(rewrite.text, [check.rule for check in checks if check.applied])
-        gate = evidence_gate(evidence, checks, rewrite.proposed, proposal.current, text)
-        left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
-        diagnosis = heuristic_diagnosis(rewrite.changed, checks, rewrite.proposed, left,
-                                        evidence)
-        if text == proposal.current:
-            return Candidate(round=1, diagnosis=diagnosis, gates=[gate])
-        candidate = Candidate(round=1, diagnosis=diagnosis,
-                              diff=unified_diff(proposal.current, text,
-                                                proposal.path or "prompt"))
-        self._judge(proposal, candidate, text)
-        candidate.gates.append(gate)
-        return candidate
+            return [heuristic_candidate(proposal, self.tracker, judge, until)]
+        from optimizer.critic_rounds import CriticRounds
 
-    def _evidence(self, proposal: Proposal, until: datetime | None) -> Evidence:
-        """The evidence before the time cut (the agent's analysis block and failure cases)
-        and its calls after it (held out): the engine never learns from what checks it. The
-        cut is the replay gate's when it holds cases out, else ``time_cut`` of the window."""
-        from optimizer.evidence_check import Evidence, held_out_calls
-        from optimizer.walk_forward import time_cut
-        from tracker.analysis import analyze_performance
-        from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
-
-        end = until or datetime.now(UTC)
-        cut = proposal.holdout.since if proposal.holdout is not None else time_cut(
-            end, proposal.days)
-        before = max(1, math.ceil(proposal.days - (end - cut) / timedelta(days=1)))
-        outcome_type = getattr(proposal, "outcome_type", None) or DEFAULT_OUTCOME_TYPE
-        band = getattr(proposal, "band", None)
-        band = DEFAULT_BAND if band is None else band
-        self.progress("Deriving rules from the track record before the cut")
-        cases = self.tracker.failure_cases(proposal.agent, days=before, limit=EVIDENCE_CASES,
-                                           until=cut, outcome_type=outcome_type, band=band)
-        report = analyze_performance(self.tracker.engine, [proposal.agent], before, until=cut,
-                                     outcome_type=outcome_type, band=band, store_metrics=False)
-        records = self.tracker.decisions(agent=proposal.agent, since=cut, until=end,
-                                         limit=HELD_OUT_DECISIONS)
-        return Evidence(cut, report.agents.get(proposal.agent), list(cases),
-                        held_out_calls(records, proposal.agent, cut, outcome_type, band))
-
-    def _rounds(self, proposal: Proposal, rounds: int) -> list[Candidate]:
-        if not proposal.failures:
-            proposal.notes.append("no failure cases to show the critic: no LLM call made")
-            return [Candidate(round=1, diagnosis=f"No failure cases in the last "
-                              f"{proposal.days} days: the critic was not asked.")]
-        workers = min(rounds, self.concurrency)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(self._round, proposal, n) for n in range(1, rounds + 1)]
-            try:
-                candidates = [future.result() for future in futures]
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-        if all(c.error for c in candidates):
-            raise CriticFailed("no usable diff: " + "; ".join(
-                f"round {c.round}: {c.error}" for c in candidates))
-        return candidates
-
-    def _round(self, proposal: Proposal, number: int) -> Candidate:
-        """One critic conversation: ask, patch, send errors back (bounded), then judge."""
-        from optimizer.patch import PatchError
-
-        messages = critic_messages(
-            proposal.agent, proposal.current, proposal.scores_before or {},
-            proposal.analyzer_findings, proposal.findings, proposal.failures, attempt=number)
-        temperature = self.temperature if number == 1 else LATER_ROUND_TEMPERATURE
-        candidate = Candidate(round=number)
-        while True:
-            self.progress(f"Round {number}: asking the critic ({self.workspace.llm.model})"
-                          + (f", repair {candidate.repairs}" if candidate.repairs else ""))
-            answer = self.client.chat(messages, temperature=temperature)
-            try:
-                text = _patched(proposal.current, answer.text, candidate)
-            except (CritiqueFormatError, PatchError) as exc:
-                if candidate.repairs >= self.max_repairs:
-                    candidate.error = (f"no applicable diff after {candidate.repairs} "
-                                       f"repair(s): {exc}")
-                    return candidate
-                candidate.repairs += 1
-                messages = [*messages, {"role": "assistant", "content": answer.text},
-                            repair_message(str(exc))]
-                continue
-            if text is not None:
-                self._judge(proposal, candidate, text)
-            return candidate
-
-    def _judge(self, proposal: Proposal, candidate: Candidate, text: str) -> None:
-        from optimizer.analyzer import analyze
-        from optimizer.taint import case_texts
-
-        self.progress(f"Round {candidate.round}: checking the gates")
-        candidate.text = text
-        candidate.scores = scores_of(analyze(text))
-        holdout = proposal.holdout
-        candidate.gates = static_gates(
-            proposal.current, text, proposal.scores_before or {}, candidate.scores,
-            self.gate_settings, replay_available=self._replay is not None and holdout is not None,
-            untrusted=case_texts(proposal.failures))
-        if self._replay is None or holdout is None or not all(g.passed for g in candidate.gates):
-            return
-        candidate.gates.append(self._replay.verdict(proposal, holdout, text, self.progress,
-                                                    candidate.round))
+        return CriticRounds(self.client, self.workspace.llm.model, self.temperature,
+                            self.max_repairs, self.concurrency, judge, self.progress
+                            ).run(proposal, rounds)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -405,7 +282,7 @@ class AgentPromptOptimizer:
         if rounds < 1:
             raise OptimizerError("rounds must be at least 1")
 
-    def _replay_gate(self) -> tuple[Any, str | None]:
+    def _replay_gate(self) -> tuple[Replayer | None, str | None]:
         """An :class:`optimizer.held_out.Replayer`, or None and why the gate cannot run."""
         if not self.workspace.llm.configured:
             return None, "replay gate skipped: no LLM configured to replay the agent"
@@ -456,27 +333,8 @@ class AgentPromptOptimizer:
         repair_interrupted(self.tracker, self.repo, agent)
 
 
-def _patched(current: str, answer: str, candidate: Candidate) -> str | None:
-    """The prompt with the answer's diff applied (None: no change proposed); the diagnosis
-    and diff are kept on ``candidate``. Raises CritiqueFormatError or PatchError."""
-    from optimizer.patch import apply_unified_diff
-
-    critique = parse_critique(answer)
-    candidate.diagnosis, candidate.diff = critique.diagnosis, critique.diff
-    if critique.diff is None:
-        return None
-    text = apply_unified_diff(current, critique.diff)
-    if text == current:
-        raise CritiqueFormatError("the diff changes nothing in the prompt.")
-    return text
-
-
-def _replay_settings(section: dict[str, Any], use_cache: bool) -> Any:
+def _replay_settings(section: dict[str, Any], use_cache: bool) -> ReplaySettings:
     from optimizer.held_out import ReplaySettings
 
     return ReplaySettings.from_section(section, use_cache=use_cache)
 
-
-def scores_of(analysis: Any) -> dict[str, float]:
-    """The four analyzer scores, rounded to what is shown (the gates judge these values)."""
-    return {key: round(float(getattr(analysis, key)), 1) for key in SCORE_KEYS}

@@ -462,6 +462,7 @@ def test_the_apply_question_on_a_terminal(opt_ws, stub, reply, status):
 
     assert result.returncode == 0, result.stderr
     assert "Apply? [y/N]" in result.stdout
+    assert ("Nothing applied (declined by the user)." in result.stdout) == (status == "rejected")
     assert runs(sqlite_url(opt_ws))[0]["status"] == status
     assert (head(opt_ws, "HEAD~1") if status == "applied" else head(opt_ws)) == base
 

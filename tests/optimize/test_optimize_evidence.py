@@ -359,25 +359,24 @@ def test_heuristic_engine_applies_only_the_caps_the_later_calls_confirm(
 
 def test_evidence_stops_at_the_cut_and_the_check_starts_after_it(
         engine_ws: Path, database_url: str) -> None:
+    from optimizer.heuristic_engine import gather_evidence
     from optimizer.proposal import HoldOut, Proposal
 
     tracker = DecisionTracker(database_url)
     plant(tracker)
-    optimizer = AgentPromptOptimizer(load_workspace(engine_ws), tracker=tracker)
     try:
         proposal = Proposal(run_id="r", agent="MarketAnalyst", engine="heuristic", model=None,
                             days=30, started=UNTIL)
-        evidence = optimizer._evidence(proposal, UNTIL)
+        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None)
         assert evidence.cut == CUT
         assert evidence.block is not None and evidence.evidence_calls == 104
         assert len(evidence.held_out) == 35 and len(evidence.cases) > 12
         # a replay gate's hold-out moves the cut: here before every planted call
         proposal.holdout = HoldOut(UNTIL - timedelta(days=31), [], [])
-        evidence = optimizer._evidence(proposal, UNTIL)
+        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None)
         assert evidence.evidence_calls == 0 and evidence.cases == []
         assert len(evidence.held_out) == 139
     finally:
-        optimizer.close()
         tracker.close()
 
 
