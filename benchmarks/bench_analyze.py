@@ -199,7 +199,7 @@ def run_analyze(db: Path) -> int:
     engine = connect(f"sqlite:///{db}")
     report = analyze_performance(engine, None, DAYS, until=END)
     engine.dispose()
-    return len(report["agents"])
+    return len(report.agents)
 
 
 def _child(kind: str, db: Path) -> None:

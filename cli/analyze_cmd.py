@@ -2,7 +2,8 @@
 
 The command resolves its settings (flag > ``[analysis]`` in promptloop.toml > default; the
 database as every tracker command does), calls :func:`tracker.analysis.analyze_performance`
-once and renders its dict: ``--json`` prints it as is (schema in docs/analysis.md),
+once and renders its typed report: ``--json`` prints its ``to_dict()`` (schema in
+docs/analysis.md),
 ``--html FILE`` writes the standalone page of :mod:`cli.html_report`, and the terminal gets
 rich tables. Prompt versions are named ``vN`` from the workspace's git history when there
 is one. Text from the database (agent names, conditions, reasoning quotes) is escaped.
@@ -11,9 +12,10 @@ is one. Text from the database (agent names, conditions, reasoning quotes) is es
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
@@ -23,6 +25,16 @@ from cli.output import escape, print_json, stderr, stdout, whole_headers, worksp
 from cli.tracker_cmds import JSON_HELP, database_url_option, open_tracker
 from prompt_repo.errors import PromptRepoError, WorkspaceNotFound
 from tracker.wording import plural
+
+if TYPE_CHECKING:  # the analysis is imported when the command runs
+    from tracker.analysis.model import (
+        Block,
+        Calibration,
+        CalibrationBin,
+        LabelRow,
+        PeriodPart,
+        Report,
+    )
 
 BAR_WIDTH = 20
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -85,7 +97,7 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
             store_metrics=not no_store, version_names=_version_namer(ctx),
             known_agents=_configured_agents(ctx), **settings,
         )
-        hint = None if report["overall"]["decisions"] else _older_data_hint(tracker, report)
+        hint = None if report.overall.decisions else _older_data_hint(tracker, report)
     if hint:
         stderr.print(hint)
     if html_path is not None:
@@ -94,7 +106,7 @@ def analyze(ctx: click.Context, more_agents: tuple[str, ...], days: int,
         html_path.write_text(render_html(report), encoding="utf-8")
         stderr.print(f"Wrote the HTML report to {escape(str(html_path))}")
     if as_json:
-        print_json(report)
+        print_json(report.to_dict())
     else:
         render(report)
 
@@ -110,10 +122,9 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
     return {**options, **{key: value for key, value in flags.items() if value is not None}}
 
 
-def _older_data_hint(tracker: Any, report: dict[str, Any]) -> str | None:
+def _older_data_hint(tracker: Any, report: Report) -> str | None:
     """An empty window over older data (the bundled 2019 sample): say which --until sees it."""
-    start = datetime.fromisoformat(report["window"]["start"])
-    older = tracker.decisions(until=start, limit=1)
+    older = tracker.decisions(until=report.window.start, limit=1)
     if not older:
         return None
     newest = older[0].timestamp
@@ -162,25 +173,25 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def render(report: dict[str, Any]) -> None:
-    window, params = report["window"], report["parameters"]
+def render(report: Report) -> None:
+    window, params = report.window, report.parameters
     stdout.print(
-        f"[bold]Performance from {window['start'][:16]} to {window['end'][:16]} UTC[/] "
-        f"({params['days']} days; judged by {escape(params['outcome_type'])}, "
-        f"HOLD band {params['band']:g})"
+        f"[bold]Performance from {window.start:%Y-%m-%dT%H:%M} to {window.end:%Y-%m-%dT%H:%M}"
+        f" UTC[/] ({params.days} days; judged by {escape(params.outcome_type)}, "
+        f"HOLD band {params.band:g})"
     )
-    if report["stored_metrics"]:
-        stdout.print(f"Stored {plural(report['stored_metrics'], 'metric')} in "
+    if report.stored_metrics:
+        stdout.print(f"Stored {plural(report.stored_metrics, 'metric')} in "
                      "performance_metrics (--no-store to skip)")
     stdout.print(_summary(report))
-    blocks = {"Team (final decisions)": report["overall"], **report["agents"]}
+    blocks = {"Team (final decisions)": report.overall, **report.agents}
     for title, block in blocks.items():
         _render_block(title, block)
 
 
-def _summary(report: dict[str, Any]) -> Table:
-    rows = {"Team (final)": report["overall"], **report["agents"]}
-    errors = any(block["errors"] for block in rows.values())
+def _summary(report: Report) -> Table:
+    rows = {"Team (final)": report.overall, **report.agents}
+    errors = any(block.errors for block in rows.values())
     table = _table("Summary", "outc.: calls with an outcome; ret.: average realized return; "
                    "gap: mean confidence - accuracy, in points; inc.: inconsistencies")
     for column in ("", "calls", "outc.", "acc.", "ret.", "Brier", "ECE", "gap", "inc.",
@@ -188,12 +199,12 @@ def _summary(report: dict[str, Any]) -> Table:
         table.add_column(column, justify="left" if not column else "right",
                          no_wrap=not column)
     for name, block in rows.items():
-        cal = block["calibration"]
+        cal = block.calibration
         table.add_row(
-            escape(name), str(block["decisions"]), str(block["with_outcome"]),
-            _pct(block["accuracy"], 0), _pct(block["avg_return"], 2), _num(cal["brier"]),
-            _num(cal["ece"]), _gap(cal["gap"]), str(sum(block["inconsistency_counts"].values())),
-            *((str(block["errors"]),) if errors else ()),
+            escape(name), str(block.decisions), str(block.with_outcome),
+            _pct(block.accuracy, 0), _pct(block.avg_return, 2), _num(cal.brier),
+            _num(cal.ece), _gap(cal.gap), str(block.inconsistencies_found),
+            *((str(block.errors),) if errors else ()),
         )
     return whole_headers(table)
 
@@ -210,116 +221,116 @@ def _gap(gap: float | None) -> str:
     return f"[{color}]{gap * 100:+.0f}[/]"
 
 
-def _render_block(title: str, block: dict[str, Any]) -> None:
+def _render_block(title: str, block: Block) -> None:
     stdout.rule(f"[bold]{escape(title)}[/]")
-    if not block["decisions"]:
-        for warning in block["calibration"]["warnings"]:
+    if not block.decisions:
+        for warning in block.calibration.warnings:
             stdout.print(f"[yellow]! {escape(warning)}[/]")
         return
     stdout.print(_conditions(block))
-    if block["by_prompt_version"]:
+    if block.by_prompt_version:
         stdout.print(_versions(block))
-    if block.get("by_label"):
-        stdout.print(_labels(block["by_label"]))
-    stdout.print(_reliability(block["calibration"]))
-    stdout.print(f"[bold]Calibration:[/] {escape(block['calibration']['verdict'])}")
-    for warning in block["calibration"]["warnings"]:
+    if block.by_label:
+        stdout.print(_labels(block.by_label))
+    stdout.print(_reliability(block.calibration))
+    stdout.print(f"[bold]Calibration:[/] {escape(block.calibration.verdict)}")
+    for warning in block.calibration.warnings:
         stdout.print(f"[yellow]! {escape(warning)}[/]")
-    _render_over_time(block["over_time"])
+    _render_over_time(block.over_time)
     _render_findings(block)
 
 
-def _conditions(block: dict[str, Any]) -> Table:
+def _conditions(block: Block) -> Table:
     table = _table("By market condition")
     for column in ("condition", "calls", "with outcome", "accuracy", "BUY", "SELL", "HOLD"):
         table.add_column(column, justify="left" if column == "condition" else "right")
-    for condition, part in block["by_market_condition"].items():
-        mix = part["actions"]
-        table.add_row(escape(condition), str(part["decisions"]), str(part["with_outcome"]),
-                      _pct(part["accuracy"]), str(mix["BUY"]), str(mix["SELL"]),
+    for condition, part in block.by_market_condition.items():
+        mix = part.actions
+        table.add_row(escape(condition), str(part.decisions), str(part.with_outcome),
+                      _pct(part.accuracy), str(mix["BUY"]), str(mix["SELL"]),
                       str(mix["HOLD"]))
     return whole_headers(table)
 
 
-def _versions(block: dict[str, Any]) -> Table:
+def _versions(block: Block) -> Table:
     table = _table("By prompt version")
     for column in ("version", "calls", "outc.", "accuracy", "95% interval", "Brier", "used"):
         table.add_column(column, justify="left" if column in ("version", "used") else "right")
-    for sha, part in block["by_prompt_version"].items():
-        name = part["version"] if sha.startswith(part["version"]) else (
-            f"{part['version']} {sha[:7]}")
-        interval = ("–" if part["ci_low"] is None
-                    else f"{part['ci_low'] * 100:.0f}–{part['ci_high'] * 100:.0f}%")
-        used = part["first_seen"] if part["first_seen"] == part["last_seen"] else (
-            f"{part['first_seen']}..{part['last_seen'][5:]}")
-        table.add_row(escape(name), str(part["decisions"]), str(part["with_outcome"]),
-                      _pct(part["accuracy"]), interval, _num(part["brier"]), used)
+    for sha, part in block.by_prompt_version.items():
+        name = part.version if sha.startswith(part.version) else f"{part.version} {sha[:7]}"
+        used = part.first_seen if part.first_seen == part.last_seen else (
+            f"{part.first_seen}..{part.last_seen[5:]}")
+        table.add_row(escape(name), str(part.decisions), str(part.with_outcome),
+                      _pct(part.accuracy), _interval(part.ci_low, part.ci_high),
+                      _num(part.brier), used)
     return whole_headers(table)
 
 
-def _labels(rows: list[dict[str, Any]]) -> Table:
+def _interval(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"{low * 100:.0f}–{high * 100:.0f}%"
+
+
+def _labels(rows: Sequence[LabelRow]) -> Table:
     table = _table("Production and shadow, on the decisions with a shadow call",
                    "paired test: promptloop compare")
     for column in ("label", "version", "calls", "outc.", "accuracy", "95% interval", "Brier"):
         table.add_column(column, justify="left" if column in ("label", "version") else "right")
     for row in rows:
-        interval = ("–" if row["ci_low"] is None
-                    else f"{row['ci_low'] * 100:.0f}–{row['ci_high'] * 100:.0f}%")
-        label = escape(row["label"]) + (" (shadow)" if row["shadow"] else "")
-        table.add_row(label, escape(str(row["version"])), str(row["decisions"]),
-                      str(row["with_outcome"]), _pct(row["accuracy"]), interval,
-                      _num(row["brier"]))
+        label = escape(row.label) + (" (shadow)" if row.shadow else "")
+        table.add_row(label, escape(str(row.version)), str(row.decisions),
+                      str(row.with_outcome), _pct(row.accuracy),
+                      _interval(row.ci_low, row.ci_high), _num(row.brier))
     return whole_headers(table)
 
 
-def _reliability(cal: dict[str, Any]) -> Table:
+def _reliability(cal: Calibration) -> Table:
     table = _table("Reliability (calls with an outcome)",
                    "bar: accuracy; |: mean confidence; red: 10+ points apart")
     for column in ("confidence", "calls", "mean conf.", "accuracy", "accuracy vs confidence"):
         table.add_column(column, justify="right" if column in ("calls", "mean conf.",
                                                                  "accuracy") else "left")
-    for row in cal["bins"]:
-        table.add_row(f"{row['lo']:.1f}–{row['hi']:.1f}", str(row["count"]),
-                      _num(row["mean_confidence"], 2), _pct(row["accuracy"]), _bar(row))
+    for row in cal.bins:
+        table.add_row(f"{row.lo:.1f}–{row.hi:.1f}", str(row.count),
+                      _num(row.mean_confidence, 2), _pct(row.accuracy), _bar(row))
     return whole_headers(table)
 
 
-def _bar(row: dict[str, Any]) -> str:
+def _bar(row: CalibrationBin) -> str:
     """Accuracy as a bar; '|' marks the mean confidence; red when 10+ points apart."""
-    if not row["count"]:
+    if not row.count or row.accuracy is None or row.mean_confidence is None:
         return ""
-    filled = round(row["accuracy"] * BAR_WIDTH)
-    mark = min(BAR_WIDTH - 1, int(row["mean_confidence"] * BAR_WIDTH))
+    filled = round(row.accuracy * BAR_WIDTH)
+    mark = min(BAR_WIDTH - 1, int(row.mean_confidence * BAR_WIDTH))
     cells = ["█" if i < filled else "·" for i in range(BAR_WIDTH)]
     cells[mark] = "|"
-    far = abs(row["accuracy"] - row["mean_confidence"]) >= 0.1
+    far = abs(row.accuracy - row.mean_confidence) >= 0.1
     color = "red" if far else "green"
-    small = " [dim](n<30)[/]" if row["count"] < 30 else ""
+    small = " [dim](n<30)[/]" if row.count < 30 else ""
     return f"[{color}]{''.join(cells)}[/]{small}"
 
 
-def _render_over_time(points: list[dict[str, Any]]) -> None:
-    values = [p["accuracy"] for p in points if p["accuracy"] is not None]
+def _render_over_time(points: Sequence[PeriodPart]) -> None:
+    values = [p.accuracy for p in points if p.accuracy is not None]
     if not values:
         return
     line = "".join(
-        " " if p["accuracy"] is None
-        else SPARKS[min(len(SPARKS) - 1, int(p["accuracy"] * len(SPARKS)))]
+        " " if p.accuracy is None
+        else SPARKS[min(len(SPARKS) - 1, int(p.accuracy * len(SPARKS)))]
         for p in points
     )
-    stdout.print(f"[bold]Accuracy over time[/] ({points[0]['period']} → {points[-1]['period']}, "
+    stdout.print(f"[bold]Accuracy over time[/] ({points[0].period} → {points[-1].period}, "
                  f"min {_pct(min(values))}, max {_pct(max(values))}): {line}")
 
 
-def _render_findings(block: dict[str, Any]) -> None:
-    counts = {k: n for k, n in block["inconsistency_counts"].items() if n}
-    scope = block["inconsistency_scope"]
+def _render_findings(block: Block) -> None:
+    counts = {k: n for k, n in block.inconsistency_counts.items() if n}
+    scope = block.inconsistency_scope
     if counts:
         summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
         stdout.print(f"[bold magenta]Inconsistencies[/] ({summary}; checked "
-                     f"{scope['checked']} of {plural(scope['directional_calls'], 'BUY/SELL call')}"
+                     f"{scope.checked} of {plural(scope.directional_calls, 'BUY/SELL call')}"
                      "):")
-        for item in block["inconsistencies"][:10]:
-            stdout.print(f"  [magenta]•[/] {escape(item['detail'])}")
-    for text in block["suggestions"]:
+        for item in block.inconsistencies[:10]:
+            stdout.print(f"  [magenta]•[/] {escape(item.detail)}")
+    for text in block.suggestions:
         stdout.print(f"[bold cyan]➜ {escape(text)}[/]")

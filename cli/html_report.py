@@ -1,11 +1,12 @@
 """The standalone HTML report of ``promptloop analyze --html FILE``.
 
-One file, no network: the report's JSON is embedded in a ``<script type="application/json">``
-element and a small inline script draws the charts as SVG for every block (the team's final
-decisions and each agent): the reliability diagram, accuracy by market condition, accuracy
-per prompt version with its 95% interval, and accuracy over time. Every text from the
-database reaches the page through ``textContent`` (never as HTML), and the embedded JSON has
-``<`` escaped so no value can close the script element.
+One file, no network: the report's JSON (``Report.to_dict()``) is embedded in a
+``<script type="application/json">`` element and a small inline script draws the charts as
+SVG for every block (the team's final decisions and each agent): the reliability diagram,
+accuracy by market condition, accuracy per prompt version with its 95% interval, and
+accuracy over time. Every text from the database reaches the page through ``textContent``
+(never as HTML), and the embedded JSON has ``<`` escaped so no value can close the script
+element.
 
 When the script is done it records what it drew: ``#render-status`` (which tells a reader
 without JavaScript that the charts need it, and is hidden once they are drawn) gets
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.analysis.model import Report
 
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fff}
@@ -195,11 +199,11 @@ _SCRIPT = r"""
 """
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The whole page for one ``analyze_performance`` report."""
-    window = report["window"]
-    title = f"promptloop analysis, {window['start'][:10]} to {window['end'][:10]}"
-    data = json.dumps(report, default=str).replace("<", "\\u003c")
+def render_html(report: Report) -> str:
+    """The whole page for one ``analyze_performance`` report (its ``to_dict()`` embedded)."""
+    window = report.window
+    title = f"promptloop analysis, {window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}"
+    data = json.dumps(report.to_dict(), default=str).replace("<", "\\u003c")
     return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from agents.roles import CallResult
     from agents.session import SessionResult
     from agents.shadow import ShadowOutput
+    from tracker.analysis.model import Report
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 MODEL_HELP = ("Model for every agent (default: each [agents.X] model, else [llm] model); handy"
@@ -252,18 +253,27 @@ def demo(directory: Path | None, llm: bool, sessions: int, as_json: bool) -> Non
         shown[0] += 1
         if not as_json:
             stdout.print(f"\n[bold cyan]{shown[0]}. {escape(step.explanation)}[/bold cyan]")
-            if step.name in _RENDER:
-                _RENDER[step.name](step.data)
+            render = _RENDER.get(step.name)
+            if render is not None:
+                render(step.data)
 
     report = run_demo(directory, llm=llm, sessions=sessions, on_step=on_step)
     if as_json:
         print_json({"root": str(report.root), "steps": [
-            {"name": s.name, "explanation": s.explanation, "data": s.data}
+            {"name": s.name, "explanation": s.explanation, "data": _json_data(s.data)}
             for s in report.steps]})
         return
     root = escape(str(report.root))
     stdout.print(f"\nDone. The workspace is {root}; explore it with"
                  f" promptloop -C {root} log --agent MarketAnalyst (or show, diff, decisions).")
+
+
+def _json_data(data: dict[str, Any]) -> dict[str, Any]:
+    """A step's data as JSON: the analysis report as its documented document."""
+    from tracker.analysis.model import Report
+
+    return {key: value.to_dict() if isinstance(value, Report) else value
+            for key, value in data.items()}
 
 
 def _render_decisions(data: dict[str, Any]) -> None:
@@ -277,17 +287,16 @@ SUGGESTIONS_PER_AGENT = 2  # the demo's table stays one screen
 def _render_analysis(data: dict[str, Any]) -> None:
     from rich.table import Table
 
-    report = data.get("report") or {}
+    report: Report = data["report"]
     table = Table("agent", "decisions", "accuracy", "brier", "ece", "inconsistencies")
-    for name, block in (report.get("agents") or {}).items():
-        calibration = block.get("calibration") or {}
-        table.add_row(escape(name), str(block.get("decisions")), _num(block.get("accuracy")),
-                      _num(calibration.get("brier")), _num(calibration.get("ece")),
-                      str(sum(block["inconsistency_counts"].values())))
+    for name, block in report.agents.items():
+        table.add_row(escape(name), str(block.decisions), _num(block.accuracy),
+                      _num(block.calibration.brier), _num(block.calibration.ece),
+                      str(block.inconsistencies_found))
     stdout.print(table)
     shown = 0
-    for name, block in (report.get("agents") or {}).items():
-        for line in (block.get("suggestions") or [])[:SUGGESTIONS_PER_AGENT]:
+    for name, block in report.agents.items():
+        for line in block.suggestions[:SUGGESTIONS_PER_AGENT]:
             stdout.print(f"   {escape(name)}: {escape(str(line))}")
             shown += 1
     total = data.get("suggestions", shown)

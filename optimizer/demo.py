@@ -8,7 +8,8 @@
    :mod:`agents.demo_log` over the REAL sample prices (or, with ``llm=True``, real team
    sessions over the last part of the sample, through the configured endpoint), and the
    outcomes resolved from the same prices;
-3. ``analyze``: :func:`tracker.analysis.analyze_performance` over the log's window;
+3. ``analyze``: :func:`tracker.analysis.analyze_performance` over the log's window (the
+   typed report in the step's data: ``to_dict()`` where it leaves as JSON);
 4. ``optimize``: the optimize loop on ``agent`` (heuristic engine, or the LLM engine with
    ``llm=True``), applied as one commit when a candidate passes every gate;
 5. ``diff``: the applied change, as ``git diff`` of the prompt file;
@@ -210,9 +211,8 @@ def _analyze(workspace: Workspace, days: int, until: datetime) -> DemoStep:
 
     tracker = DecisionTracker(workspace.database_url)
     report = analyze_performance(tracker.engine, list(workspace.agents), days, until=until)
-    agents = report.get("agents", {})
-    found = sum(sum(block["inconsistency_counts"].values()) for block in agents.values())
-    suggested = sum(len(b.get("suggestions") or []) for b in agents.values())
+    found = sum(block.inconsistencies_found for block in report.agents.values())
+    suggested = sum(len(block.suggestions) for block in report.agents.values())
     return DemoStep(
         "analyze",
         f"Analyzed accuracy, calibration and consistency per agent: "

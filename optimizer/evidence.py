@@ -6,7 +6,7 @@ analysis found, with the numbers. Pure functions: no database, no model, no cloc
 
 Inputs:
 
-- ``block``: one agent's block of ``promptloop analyze --json``
+- ``block``: one agent's :class:`~tracker.analysis.model.Block` of the analysis report
   (``tracker.analysis.analyze_performance``); ``by_market_condition`` and
   ``calibration.bins`` are read;
 - ``cases``: the agent's failure cases (``DecisionTracker.failure_cases``); only the
@@ -47,9 +47,12 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.rules import DEFAULT_BAND, is_correct
+
+if TYPE_CHECKING:
+    from tracker.analysis.model import Block, CalibrationBin
 
 __all__ = [
     "EvidenceRule",
@@ -96,7 +99,7 @@ class EvidenceRule:
         return self.line.removeprefix("- ")
 
 
-def derive_rules(block: Mapping[str, Any] | None, cases: Sequence[Any] = ()
+def derive_rules(block: Block | None, cases: Sequence[Any] = ()
                  ) -> list[EvidenceRule]:
     """Every rule the evidence supports, in the order they are shown."""
     rules = confidence_caps(block) if block else []
@@ -107,12 +110,11 @@ def derive_rules(block: Mapping[str, Any] | None, cases: Sequence[Any] = ()
 # -- confidence caps ------------------------------------------------------------------------
 
 
-def confidence_caps(block: Mapping[str, Any]) -> list[EvidenceRule]:
+def confidence_caps(block: Block) -> list[EvidenceRule]:
     """Caps per market condition, or one overall cap from the calibration bins."""
     found = []
-    for condition, part in (block.get("by_market_condition") or {}).items():
-        n, accuracy, confidence = (part.get("with_outcome") or 0, part.get("accuracy"),
-                                   part.get("mean_confidence"))
+    for condition, part in block.by_market_condition.items():
+        n, accuracy, confidence = part.with_outcome, part.accuracy, part.mean_confidence
         if condition == UNKNOWN or n < MIN_OUTCOMES or accuracy is None or confidence is None:
             continue
         if confidence - accuracy >= GAP:
@@ -121,7 +123,7 @@ def confidence_caps(block: Mapping[str, Any]) -> list[EvidenceRule]:
              for _, condition, n, accuracy, confidence in sorted(found)[:MAX_CAPS]]
     if rules:
         return rules
-    overall = _overall_cap((block.get("calibration") or {}).get("bins") or [])
+    overall = _overall_cap(block.calibration.bins)
     return [overall] if overall else []
 
 
@@ -134,17 +136,18 @@ def _condition_cap(condition: str, n: int, accuracy: float, confidence: float
     return EvidenceRule("confidence_cap", "confidence", key, line, cap(accuracy), condition)
 
 
-def _overall_cap(bins: Sequence[Mapping[str, Any]]) -> EvidenceRule | None:
-    usable = [b for b in bins if (b.get("count") or 0) and b.get("accuracy") is not None]
-    lowest = next((b for b in usable if b["count"] >= MIN_OUTCOMES
-                   and b["mean_confidence"] - b["accuracy"] >= GAP), None)
+def _overall_cap(bins: Sequence[CalibrationBin]) -> EvidenceRule | None:
+    usable = [(b, b.accuracy, b.mean_confidence) for b in bins
+              if b.count and b.accuracy is not None and b.mean_confidence is not None]
+    lowest = next((b for b, acc, conf in usable
+                   if b.count >= MIN_OUTCOMES and conf - acc >= GAP), None)
     if lowest is None:
         return None
-    pooled = [b for b in usable if b["lo"] >= lowest["lo"]]
-    n = sum(b["count"] for b in pooled)
-    accuracy = sum(b["accuracy"] * b["count"] for b in pooled) / n
+    pooled = [(b, acc) for b, acc, _ in usable if b.lo >= lowest.lo]
+    n = sum(b.count for b, _ in pooled)
+    accuracy = sum(acc * b.count for b, acc in pooled) / n
     key = "- Your calls at confidence"
-    line = (f"{key} {lowest['lo']:.1f} or above were right {_pct(accuracy)} of the time "
+    line = (f"{key} {lowest.lo:.1f} or above were right {_pct(accuracy)} of the time "
             f"(n={n}): do not exceed confidence {_number(cap(accuracy))}.")
     return EvidenceRule("confidence_cap", "confidence", key, line, cap(accuracy))
 

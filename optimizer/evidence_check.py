@@ -25,14 +25,17 @@ so, with the counts. Pure functions over recorded data: no database, no model, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from optimizer.evidence import EvidenceRule
 from optimizer.gates import GateResult
 from tracker.rules import ACTIONS, is_correct
+
+if TYPE_CHECKING:
+    from tracker.analysis.model import Block
 
 __all__ = [
     "Evidence",
@@ -67,13 +70,13 @@ class Evidence:
     evidence), and the agent's calls after it (held out, to check the caps on)."""
 
     cut: datetime
-    block: Mapping[str, Any] | None
+    block: Block | None
     cases: list[Any]
     held_out: list[HeldOutCall]
 
     @property
     def evidence_calls(self) -> int:
-        return int((self.block or {}).get("with_outcome") or 0)
+        return self.block.with_outcome if self.block is not None else 0
 
 
 @dataclass(frozen=True)

@@ -78,5 +78,5 @@ def gather_evidence(tracker: DecisionTracker, proposal: Proposal, until: datetim
                                  outcome_type=outcome_type, band=band, store_metrics=False)
     records = tracker.decisions(agent=proposal.agent, since=cut, until=end,
                                 limit=HELD_OUT_DECISIONS)
-    return Evidence(cut, report["agents"].get(proposal.agent), list(cases),
+    return Evidence(cut, report.agents.get(proposal.agent), list(cases),
                     held_out_calls(records, proposal.agent, cut, outcome_type, band))

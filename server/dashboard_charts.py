@@ -9,9 +9,10 @@ its container by CSS, so it reads at 1280 px and on a phone alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
-from typing import Any
+
+from tracker.analysis.model import CalibrationBin, PeriodPart
 
 W, H, LEFT, RIGHT, TOP, BOTTOM = 360, 220, 40, 10, 12, 36
 
@@ -35,9 +36,9 @@ def _frame(title: str, x_label: str, body: list[str]) -> str:
             + "".join(grid + body) + label + "</svg>")
 
 
-def reliability(bins: list[dict[str, Any]]) -> str | None:
+def reliability(bins: Sequence[CalibrationBin]) -> str | None:
     """Observed accuracy against stated confidence per bin; the diagonal is perfect."""
-    used = [b for b in bins if b.get("count") and b.get("accuracy") is not None]
+    used = [(b, b.accuracy) for b in bins if b.count and b.accuracy is not None]
     if not used:
         return None
 
@@ -48,22 +49,22 @@ def reliability(bins: list[dict[str, Any]]) -> str | None:
             'stroke="#999" stroke-dasharray="4 3"/>']
     body += [f'<text x="{x(v):.1f}" y="{_y(0) + 13:.1f}" text-anchor="middle">{v:g}</text>'
              for v in (0, 0.5, 1)]
-    for b in used:
-        left, right = x(float(b["lo"])) + 1, x(float(b["hi"])) - 1
-        top = _y(float(b["accuracy"]))
+    for b, accuracy in used:
+        left, right = x(b.lo) + 1, x(b.hi) - 1
+        top = _y(accuracy)
         body.append(f'<rect class="mark" x="{left:.1f}" y="{top:.1f}" '
                     f'width="{max(right - left, 1):.1f}" height="{_y(0) - top:.1f}" '
-                    f'fill="#4a7ebb"><title>{b["count"]} calls, confidence '
-                    f'{float(b["lo"]):.1f}-{float(b["hi"]):.1f}: '
-                    f'{100 * float(b["accuracy"]):.0f}% right</title></rect>')
+                    f'fill="#4a7ebb"><title>{b.count} calls, confidence '
+                    f'{b.lo:.1f}-{b.hi:.1f}: '
+                    f'{100 * accuracy:.0f}% right</title></rect>')
     return _frame("Reliability diagram", "stated confidence", body)
 
 
-def accuracy_over_time(points: list[dict[str, Any]],
+def accuracy_over_time(points: Sequence[PeriodPart],
                        markers: list[tuple[str, str]] | None = None) -> str | None:
     """Accuracy per period as a line; ``markers`` (period, label): dashed vertical lines
     where a prompt version or label move took effect."""
-    used = [p for p in points if p.get("accuracy") is not None]
+    used = [(p, p.accuracy) for p in points if p.accuracy is not None]
     if not used:
         return None
     step = (W - LEFT - RIGHT) / max(len(used) - 1, 1)
@@ -71,13 +72,13 @@ def accuracy_over_time(points: list[dict[str, Any]],
     def x(index: int) -> float:
         return LEFT + index * step if len(used) > 1 else (LEFT + W - RIGHT) / 2
 
-    path = " ".join(f"{x(i):.1f},{_y(float(p['accuracy'])):.1f}" for i, p in enumerate(used))
+    path = " ".join(f"{x(i):.1f},{_y(a):.1f}" for i, (_, a) in enumerate(used))
     body = [f'<polyline points="{path}" fill="none" stroke="#4a7ebb" stroke-width="2"/>']
-    body += [f'<circle class="mark" cx="{x(i):.1f}" cy="{_y(float(p["accuracy"])):.1f}" r="3" '
-             f'fill="#4a7ebb"><title>{escape(str(p["period"]))}: '
-             f'{100 * float(p["accuracy"]):.0f}% of {p.get("with_outcome", 0)}</title></circle>'
-             for i, p in enumerate(used)]
-    periods = [str(p["period"]) for p in used]
+    body += [f'<circle class="mark" cx="{x(i):.1f}" cy="{_y(a):.1f}" r="3" '
+             f'fill="#4a7ebb"><title>{escape(p.period)}: '
+             f'{100 * a:.0f}% of {p.with_outcome}</title></circle>'
+             for i, (p, a) in enumerate(used)]
+    periods = [p.period for p, _ in used]
     body += _markers(markers or [], periods, x)
     span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else periods[0]
     return _frame("Accuracy over time", span, body)

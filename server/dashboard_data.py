@@ -15,6 +15,7 @@ every request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from prompt_repo.errors import PromptRepoError
 from server import dashboard_charts as charts
 from server.context import ServerContext
 from tracker.analysis.metrics import wilson
+from tracker.analysis.model import Block, Report, VersionPart
 from tracker.errors import TrackerError
 from tracker.rollups import FreshCache
 
@@ -30,56 +32,57 @@ Views = FreshCache[tuple[Any, ...], Any]
 
 
 def analysis(context: ServerContext, agents: list[str] | None, days: int,
-             until: datetime | None = None) -> dict[str, Any]:
-    """The ``analyze --json`` document for ``agents`` over ``days`` (nothing stored), with
-    the workspace's ``[analysis]`` settings, as ``promptloop analyze`` reads them."""
+             until: datetime | None = None) -> Report:
+    """The analysis report for ``agents`` over ``days`` (nothing stored), with the
+    workspace's ``[analysis]`` settings, as ``promptloop analyze`` reads them; its
+    ``to_dict()`` is the ``analyze --json`` document."""
     from tracker.analysis import analyze_performance
 
     with context.prompts() as repo:
         names = {name: {v.sha: v.name for v in repo.log(name)} for name in repo.agents()}
-    report: dict[str, Any] = analyze_performance(
+    return analyze_performance(
         context.tracker.engine, agents, days, until=until, store_metrics=False,
         version_names=lambda name, sha: names.get(name, {}).get(sha),
         **context.workspace.analysis.analyze_options())
-    return report
 
 
-def interval(block: dict[str, Any]) -> tuple[float | None, float | None]:
+def interval(block: Block | None) -> tuple[float | None, float | None]:
     """The 95% Wilson interval of the block's accuracy."""
-    n, accuracy = block.get("with_outcome") or 0, block.get("accuracy")
-    if not n or accuracy is None:
+    if block is None or not block.with_outcome or block.accuracy is None:
         return None, None
-    low, high = wilson(round(accuracy * n), n)
+    n = block.with_outcome
+    low, high = wilson(round(block.accuracy * n), n)
     return low, high
 
 
-def trend(block: dict[str, Any]) -> str:
+def trend(block: Block | None) -> str:
     """Up, down or flat: the last period's accuracy against the one before."""
-    points = [p["accuracy"] for p in block.get("over_time", []) if p["accuracy"] is not None]
+    over_time = block.over_time if block is not None else ()
+    points = [p.accuracy for p in over_time if p.accuracy is not None]
     if len(points) < 2:
         return ""
     delta = points[-1] - points[-2]
     return "▲" if delta > 0.02 else "▼" if delta < -0.02 else "▬"
 
 
-def overview_report(context: ServerContext, views: Views, days: int) -> dict[str, Any]:
+def overview_report(context: ServerContext, views: Views, days: int) -> Report:
     """Every agent's analysis over ``days``, at most ``views.max_age`` seconds old."""
-    report: dict[str, Any] = views.get(("overview", days),
-                                       lambda: analysis(context, None, days))
+    report: Report = views.get(("overview", days), lambda: analysis(context, None, days))
     return report
 
 
-def overview_rows(report: dict[str, Any], configured: list[str]) -> list[dict[str, Any]]:
-    blocks = report["agents"]
+def overview_rows(report: Report, configured: list[str]) -> list[dict[str, Any]]:
+    blocks = report.agents
     rows = []
     for name in sorted(set(configured) | set(blocks)):
-        block = blocks.get(name, {})
+        block = blocks.get(name)  # None: configured, no calls in the window
         low, high = interval(block)
-        calibration = block.get("calibration", {})
-        rows.append({"name": name, "decisions": block.get("decisions", 0),
-                     "with_outcome": block.get("with_outcome", 0),
-                     "accuracy": block.get("accuracy"), "low": low, "high": high,
-                     "brier": calibration.get("brier"), "ece": calibration.get("ece"),
+        calibration = block.calibration if block is not None else None
+        rows.append({"name": name, "decisions": block.decisions if block else 0,
+                     "with_outcome": block.with_outcome if block else 0,
+                     "accuracy": block.accuracy if block else None, "low": low, "high": high,
+                     "brier": calibration.brier if calibration else None,
+                     "ece": calibration.ece if calibration else None,
                      "trend": trend(block)})
     return rows
 
@@ -93,15 +96,14 @@ def agent_view(context: ServerContext, views: Views, name: str, days: int
 
 
 def _agent_view(context: ServerContext, name: str, days: int) -> dict[str, Any]:
-    report = analysis(context, [name], days)
-    block = report["agents"].get(name, {})
+    block = analysis(context, [name], days).agents.get(name)
     settings = _case_settings(context)
     cases = context.tracker.failure_cases(name, days, limit=10, **settings)
     low, high = interval(block)
     return {"block": block, "low": low, "high": high, "cases": cases,
-            "over_time": charts.accuracy_over_time(block.get("over_time", []),
+            "over_time": charts.accuracy_over_time(block.over_time if block else (),
                                                    _markers(context, name)),
-            "reliability": charts.reliability(block.get("calibration", {}).get("bins", []))}
+            "reliability": charts.reliability(block.calibration.bins if block else ())}
 
 
 def _case_settings(context: ServerContext) -> dict[str, Any]:
@@ -150,10 +152,9 @@ def prompt_view(context: ServerContext, views: Views, name: str, a: str | None,
             "diff_lines": _diff_lines(diff), "diff_error": diff_error}
 
 
-def _version_accuracy(context: ServerContext, name: str) -> dict[str, Any]:
-    block = analysis(context, [name], 3650)["agents"].get(name, {})
-    accuracy: dict[str, Any] = block.get("by_prompt_version", {})
-    return accuracy
+def _version_accuracy(context: ServerContext, name: str) -> Mapping[str, VersionPart]:
+    block = analysis(context, [name], 3650).agents.get(name)
+    return block.by_prompt_version if block is not None else {}
 
 
 def _shadow(context: ServerContext, name: str) -> str:

@@ -89,7 +89,7 @@ def get_analysis(
 
     if until is not None and until.tzinfo is None:
         raise ApiError(422, "invalid_input", "until: give a time zone (e.g. Z)")
-    return analysis(_context(request), agent, days, until=until)
+    return analysis(_context(request), agent, days, until=until).to_dict()
 
 
 def _context(request: Request) -> ServerContext:

@@ -45,7 +45,8 @@ def _found(block):
 
 def test_planted_inconsistencies_are_found(seed, tracker) -> None:
     ids = seed(PLANTED + NOT_INCONSISTENT)
-    report = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL, store_metrics=False)
+    report = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL,
+                                 store_metrics=False).to_dict()
     expected = sorted([
         ("contradictory_calls", (ids[0], ids[1])),
         ("confidence_flip_flop", (ids[2], ids[3])),
@@ -70,7 +71,8 @@ def test_planted_inconsistencies_are_found(seed, tracker) -> None:
 
 def test_a_clean_set_has_no_inconsistencies(seed, tracker) -> None:
     seed(NOT_INCONSISTENT)
-    report = analyze_performance(tracker.engine, None, 30, until=UNTIL, store_metrics=False)
+    report = analyze_performance(tracker.engine, None, 30, until=UNTIL,
+                                 store_metrics=False).to_dict()
     for block in (report["agents"][AGENT], report["overall"]):
         assert block["inconsistencies"] == []
         assert set(block["inconsistency_counts"].values()) == {0}
@@ -79,14 +81,14 @@ def test_a_clean_set_has_no_inconsistencies(seed, tracker) -> None:
 def test_the_window_and_the_limits_are_honoured(seed, tracker) -> None:
     ids = seed(PLANTED)
     narrow = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL, window_hours=4,
-                                 store_metrics=False, max_listed=1)
+                                 store_metrics=False, max_listed=1).to_dict()
     block = narrow["agents"][AGENT]
     # the 5 h pair falls out with a 4 h window; one finding listed per kind
     assert block["inconsistency_counts"]["contradictory_calls"] == 1
     assert [i["decision_ids"] for i in block["inconsistencies"]
             if i["kind"] == "contradictory_calls"] == [[ids[4], ids[5]]]
     newest = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL, max_checked=2,
-                                 store_metrics=False)
+                                 store_metrics=False).to_dict()
     scope = newest["agents"][AGENT]["inconsistency_scope"]
     assert scope == {"checked": 2, "directional_calls": 7}
     assert _found(newest["agents"][AGENT]) == [("reasoning_contradicts_action", (ids[6],))]

@@ -50,7 +50,7 @@ def report(seed, tracker):
         call(31 * 24, "BUY", 0.90, 0.02, condition="bullish", sha=A),
         call(D1, "BUY", 0.70, 0.02, condition="bullish", sha=A, outcome_type="return_1h"),
     ])
-    return analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL)
+    return analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL).to_dict()
 
 
 def test_headline_numbers(report) -> None:
@@ -138,11 +138,12 @@ def test_window_and_parameters(report) -> None:
 
 def test_band_and_outcome_type_change_the_judgement(seed, tracker) -> None:
     seed([call(5, "HOLD", 0.6, 0.008), call(6, "BUY", 0.6, 0.02, outcome_type="return_1h")])
-    default = analyze_performance(tracker.engine, None, 30, until=UNTIL, store_metrics=False)
+    default = analyze_performance(tracker.engine, None, 30, until=UNTIL,
+                                  store_metrics=False).to_dict()
     wide = analyze_performance(tracker.engine, None, 30, until=UNTIL, band=0.01,
-                               store_metrics=False)
+                               store_metrics=False).to_dict()
     hourly = analyze_performance(tracker.engine, None, 30, until=UNTIL,
-                                 outcome_type="return_1h", store_metrics=False)
+                                 outcome_type="return_1h", store_metrics=False).to_dict()
     assert default["agents"][AGENT]["accuracy"] == 0.0
     assert wide["agents"][AGENT]["accuracy"] == 1.0
     assert (hourly["agents"][AGENT]["with_outcome"], hourly["agents"][AGENT]["accuracy"]) == (1, 1)
@@ -165,7 +166,8 @@ def test_each_run_stores_its_metrics_with_the_window(report, tracker) -> None:
 
 def test_weekly_periods_for_long_windows(seed, tracker) -> None:
     seed([call(24 * 3, "BUY", 0.6, 0.02), call(24 * 10, "BUY", 0.6, 0.02)])
-    report = analyze_performance(tracker.engine, None, 90, until=UNTIL, store_metrics=False)
+    report = analyze_performance(tracker.engine, None, 90, until=UNTIL,
+                                 store_metrics=False).to_dict()
     periods = [p["period"] for p in report["agents"][AGENT]["over_time"]]
     assert report["parameters"]["period"] == "week"
     assert periods == ["2026-02-16", "2026-02-23"]  # the Mondays of those weeks
@@ -176,7 +178,7 @@ def test_an_agent_without_calls_gets_an_empty_block_with_a_warning(
         seed, tracker, known) -> None:
     seed([call(5, "BUY", 0.6, 0.02)])
     report = analyze_performance(tracker.engine, ["Nobody"], 30, until=UNTIL,
-                                 store_metrics=False, known_agents=known)
+                                 store_metrics=False, known_agents=known).to_dict()
     block = report["agents"]["Nobody"]
     assert block["decisions"] == 0 and block["accuracy"] is None
     assert block["calibration"]["warnings"][0] == "no calls by Nobody in the window"
@@ -201,6 +203,6 @@ def test_an_in_memory_database_is_read_on_one_connection() -> None:
     tracker = DecisionTracker(engine=engine)
     ids = tracker.track_decisions([_decision(call(5, "BUY", 0.7, 0.02), 0)])
     tracker.track_decision_outcome(ids[0], "return_24h", 0.02)
-    report = analyze_performance(engine, None, 30, until=UNTIL)
+    report = analyze_performance(engine, None, 30, until=UNTIL).to_dict()
     assert report["agents"][AGENT]["accuracy"] == 1.0
     engine.dispose()

@@ -20,7 +20,8 @@ def _calls(n: int, right: int, start_hour: float, action: str, confidence: float
 
 def test_overconfidence_in_one_market_condition(seed, tracker) -> None:
     seed(_calls(41, 22, 1, "SELL", 0.85, "bearish") + _calls(60, 40, 100, "BUY", 0.6, "bullish"))
-    report = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL, store_metrics=False)
+    report = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL,
+                                 store_metrics=False).to_dict()
     assert report["agents"][AGENT]["suggestions"] == [
         "MarketAnalyst is overconfident in bearish markets: its 0.8-0.9 confidence calls were "
         "right 54% of the time (n=41, mean confidence 0.85); state when to lower confidence "
@@ -32,7 +33,7 @@ def test_weak_action_in_a_condition(seed, tracker) -> None:
     seed(_calls(40, 12, 1, "BUY", 0.35, "bullish") + _calls(60, 51, 100, "SELL", 0.8, "bearish"))
     suggestions = analyze_performance(
         tracker.engine, [AGENT], 30, until=UNTIL, store_metrics=False
-    )["agents"][AGENT]["suggestions"]
+    ).to_dict()["agents"][AGENT]["suggestions"]
     assert suggestions == [
         "MarketAnalyst's BUY calls in bullish markets were right 30% of the time (n=40, "
         "against 63% over all its calls); add a rule for when not to BUY in bullish markets."
@@ -45,7 +46,7 @@ def test_version_regression_beyond_both_intervals(seed, tracker) -> None:
          + _calls(60, 24, 1, "BUY", 0.6, "bullish", sha=b))
     names = {a: "v1", b: "v2"}
     report = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL, store_metrics=False,
-                                 version_names=lambda agent, sha: names[sha])
+                                 version_names=lambda agent, sha: names[sha]).to_dict()
     block = report["agents"][AGENT]
     assert [v["version"] for v in block["by_prompt_version"].values()] == ["v1", "v2"]
     assert (
@@ -58,7 +59,7 @@ def test_no_outcome_based_suggestion_from_a_small_sample(seed, tracker) -> None:
     ids = seed(_calls(20, 2, 1, "SELL", 0.95, "bearish")
                + [call(30, "BUY", 0.6, reasoning="Bearish breakdown, selling pressure.")])
     block = analyze_performance(tracker.engine, [AGENT], 30, until=UNTIL,
-                                store_metrics=False)["agents"][AGENT]
+                                store_metrics=False).to_dict()["agents"][AGENT]
     assert block["calibration"]["warnings"][0] == (
         "only 20 calls with an outcome (< 30): too few to conclude"
     )

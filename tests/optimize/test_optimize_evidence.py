@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from optimizer.evidence import (
 from optimizer.evidence_check import HeldOutCall, brier, check_rules, ece
 from prompt_repo import PromptRepo, load_workspace
 from tracker import DecisionTracker
+from tracker.analysis.model import Block, Calibration, CalibrationBin, ConditionPart, Scope
 from tracker.failures import Case
 
 EXAMPLE = Path(__file__).parents[2] / "prompt_repo" / "examples" / "MarketAnalyst.md"
@@ -43,27 +45,37 @@ HOLD_TIE = (
     "HOLD would have been right 100% of the time, your calls 0% (n=20).")
 
 
-def condition(n: int, accuracy: float, confidence: float) -> dict[str, Any]:
-    return {"decisions": n, "with_outcome": n, "accuracy": accuracy, "avg_return": 0.0,
-            "mean_confidence": confidence, "actions": {"BUY": n, "SELL": 0, "HOLD": 0}}
+def condition(n: int, accuracy: float, confidence: float) -> ConditionPart:
+    return ConditionPart(decisions=n, with_outcome=n, accuracy=accuracy, avg_return=0.0,
+                         mean_confidence=confidence, actions={"BUY": n, "SELL": 0, "HOLD": 0})
 
 
-BLOCK = {
-    "by_market_condition": {
-        "sideways": condition(100, 0.41, 0.66),
-        "volatile": condition(134, 0.2761, 0.9321),
-        "bullish": condition(29, 0.10, 0.90),  # too few outcomes to conclude
-        "bearish": condition(200, 0.55, 0.62),  # confidence close to accuracy
-        "unknown": condition(500, 0.20, 0.90),  # no condition to name in a rule
-    },
-    "calibration": {"bins": []},
-}
+def analysis_block(conditions: dict[str, ConditionPart],
+                   bins: Sequence[CalibrationBin] = ()) -> Block:
+    """An analysis block holding what the rules read: the conditions and the bins."""
+    calibration = Calibration(brier=None, ece=None, count=0, mean_confidence=None,
+                              accuracy=None, gap=None, bins=tuple(bins), verdict="",
+                              warnings=())
+    return Block(decisions=0, with_outcome=0, accuracy=None, avg_return=None,
+                 mean_confidence=None, errors=0, actions={}, calibration=calibration,
+                 by_market_condition=conditions, by_prompt_version={}, over_time=(),
+                 inconsistencies=(), inconsistency_counts={},
+                 inconsistency_scope=Scope(0, 0), suggestions=())
+
+
+BLOCK = analysis_block({
+    "sideways": condition(100, 0.41, 0.66),
+    "volatile": condition(134, 0.2761, 0.9321),
+    "bullish": condition(29, 0.10, 0.90),  # too few outcomes to conclude
+    "bearish": condition(200, 0.55, 0.62),  # confidence close to accuracy
+    "unknown": condition(500, 0.20, 0.90),  # no condition to name in a rule
+})
 
 
 def bin_row(lo: float, count: int, confidence: float | None, accuracy: float | None
-            ) -> dict[str, Any]:
-    return {"lo": lo, "hi": round(lo + 0.1, 1), "count": count, "decisions": count,
-            "mean_confidence": confidence, "accuracy": accuracy}
+            ) -> CalibrationBin:
+    return CalibrationBin(lo=lo, hi=round(lo + 0.1, 1), count=count, decisions=count,
+                          mean_confidence=confidence, accuracy=accuracy)
 
 
 def pair(n: int, *, condition: str, rsi: float, macd: float, returns: tuple[float, float],
@@ -111,12 +123,11 @@ def test_overall_cap_from_the_bins_when_no_condition_qualifies() -> None:
         bin_row(0.8, 40, 0.85, 0.35),  # the lowest overconfident bin with enough outcomes
         bin_row(0.9, 60, 0.95, 0.30),
     ]
-    block = {"by_market_condition": {"unknown": condition(170, 0.4, 0.8)},
-             "calibration": {"bins": bins}}
-    [rule] = confidence_caps(block)
+    unknown = {"unknown": condition(170, 0.4, 0.8)}
+    [rule] = confidence_caps(analysis_block(unknown, bins))
     assert rule.line == ("- Your calls at confidence 0.8 or above were right 32% of the time "
                          "(n=100): do not exceed confidence 0.35.")
-    assert confidence_caps({**block, "calibration": {"bins": bins[:8]}}) == []
+    assert confidence_caps(analysis_block(unknown, bins[:8])) == []
 
 
 def test_tie_break_hold_when_the_pairs_ended_in_the_band() -> None:
@@ -150,7 +161,7 @@ def test_no_tie_break_without_enough_pairs_or_a_better_policy() -> None:
 
 def test_derive_rules_without_evidence_is_empty() -> None:
     assert derive_rules(None, []) == []
-    assert derive_rules({"by_market_condition": {}, "calibration": {"bins": []}}) == []
+    assert derive_rules(analysis_block({})) == []
 
 
 # -- placement --------------------------------------------------------------------------------
@@ -182,7 +193,7 @@ def test_a_rule_from_an_earlier_run_is_replaced_not_stacked() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     first = apply_rules(text, confidence_caps(BLOCK))
     assert apply_rules(first, confidence_caps(BLOCK)) == first
-    later = {**BLOCK, "by_market_condition": {"volatile": condition(300, 0.5, 0.9)}}
+    later = analysis_block({"volatile": condition(300, 0.5, 0.9)})
     second = apply_rules(first, confidence_caps(later))
     assert second.count("- In `volatile` markets") == 1
     assert "right 50% of the time at a mean confidence of 0.90\n  (n=300)" in second

@@ -216,7 +216,7 @@ def test_analyze_shows_production_and_shadow_side_by_side(database_url: str) -> 
 
     tracker = DecisionTracker(database_url)
     record(tracker, TABLE)
-    report = analyze_performance(tracker.engine, days=30, store_metrics=False)
+    report = analyze_performance(tracker.engine, days=30, store_metrics=False).to_dict()
     block = report["agents"][AGENT]
     assert (block["decisions"], block["with_outcome"]) == (8, 7)  # production calls only
     rows = [(r["label"], r["shadow"], r["version"], r["decisions"], r["with_outcome"],

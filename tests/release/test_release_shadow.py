@@ -119,7 +119,7 @@ def test_a_shadow_is_recorded_and_the_team_decision_ignores_it(
     ]
     tracker.track_decision_outcome(result.decision_id, "return_24h", -0.05)
     report = analyze_performance(tracker.engine, days=10_000, until=WHEN.replace(year=2020),
-                                 store_metrics=False)
+                                 store_metrics=False).to_dict()
     block = report["agents"][AGENT]
     assert (block["decisions"], block["accuracy"], block["actions"]["SELL"]) == (1, 0.0, 0)
     assert list(block["by_prompt_version"]) == [candidate[0]]

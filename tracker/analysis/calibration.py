@@ -9,9 +9,10 @@ enough calls); anything under MIN_SAMPLE calls is flagged as too small to conclu
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from tracker.analysis.metrics import Cell, Tally, r4, rollup, total
+from tracker.analysis.model import Calibration, CalibrationBin
 from tracker.analysis.sql import BINS
 from tracker.wording import plural
 
@@ -23,44 +24,36 @@ def bin_label(k: int) -> str:
     return f"{k / BINS:.1f}-{(k + 1) / BINS:.1f}"
 
 
-def calibration(cells: list[Cell]) -> dict[str, Any]:
+def calibration(cells: list[Cell]) -> Calibration:
     scored = [cell for cell in cells if cell.bin is not None]
     tallies = rollup(scored, lambda c: c.bin)
     bins = [_bin_row(k, tallies.get(k, Tally())) for k in range(BINS)]
     whole = total(scored)
     n = whole.with_outcome
     ece = sum(
-        row["count"] / n * abs(row["accuracy"] - row["mean_confidence"])
+        row.count / n * abs((row.accuracy or 0.0) - (row.mean_confidence or 0.0))
         for row in bins
-        if row["count"]
+        if row.count
     ) if n else None
     conf, acc = whole.confidence_when_resolved, whole.accuracy
     gap = conf - acc if conf is not None and acc is not None else None
-    return {
-        "brier": r4(whole.brier),
-        "ece": r4(ece),
-        "count": n,
-        "mean_confidence": r4(whole.confidence_when_resolved),
-        "accuracy": r4(whole.accuracy),
-        "gap": r4(gap),
-        "bins": bins,
-        "verdict": verdict(bins, n, conf, acc),
-        "warnings": warnings(bins, n),
-    }
+    return Calibration(
+        brier=r4(whole.brier), ece=r4(ece), count=n,
+        mean_confidence=r4(whole.confidence_when_resolved), accuracy=r4(whole.accuracy),
+        gap=r4(gap), bins=tuple(bins), verdict=verdict(bins, n, conf, acc),
+        warnings=tuple(warnings(bins, n)),
+    )
 
 
-def _bin_row(k: int, tally: Tally) -> dict[str, Any]:
-    return {
-        "lo": k / BINS,
-        "hi": (k + 1) / BINS,
-        "count": tally.with_outcome,
-        "decisions": tally.decisions,
-        "mean_confidence": r4(tally.confidence_when_resolved),
-        "accuracy": r4(tally.accuracy),
-    }
+def _bin_row(k: int, tally: Tally) -> CalibrationBin:
+    return CalibrationBin(
+        lo=k / BINS, hi=(k + 1) / BINS, count=tally.with_outcome, decisions=tally.decisions,
+        mean_confidence=r4(tally.confidence_when_resolved), accuracy=r4(tally.accuracy),
+    )
 
 
-def verdict(bins: list[dict[str, Any]], n: int, conf: float | None, acc: float | None) -> str:
+def verdict(bins: Sequence[CalibrationBin], n: int, conf: float | None,
+            acc: float | None) -> str:
     if not n or conf is None or acc is None:
         return "no calls with an outcome: calibration cannot be judged"
     gap = conf - acc
@@ -73,33 +66,33 @@ def verdict(bins: list[dict[str, Any]], n: int, conf: float | None, acc: float |
         worst = _worst_bin(bins, gap > 0)
         if worst is not None:
             text += (
-                f"; widest in {bin_label(round(worst['lo'] * BINS))} "
-                f"(confidence {worst['mean_confidence']:.2f}, "
-                f"right {worst['accuracy'] * 100:.0f}%, n={worst['count']})"
+                f"; widest in {bin_label(round(worst.lo * BINS))} "
+                f"(confidence {worst.mean_confidence or 0.0:.2f}, "
+                f"right {(worst.accuracy or 0.0) * 100:.0f}%, n={worst.count})"
             )
     if n < MIN_SAMPLE:
         text = f"too few calls with an outcome to conclude (n={n} < {MIN_SAMPLE}); {text}"
     return text
 
 
-def _worst_bin(bins: list[dict[str, Any]], over: bool) -> dict[str, Any] | None:
+def _worst_bin(bins: Sequence[CalibrationBin], over: bool) -> CalibrationBin | None:
     sign = 1 if over else -1
-    candidates = [
-        b for b in bins
-        if b["count"] >= MIN_SAMPLE and sign * (b["mean_confidence"] - b["accuracy"]) > 0
-    ]
-    return max(candidates, key=lambda b: sign * (b["mean_confidence"] - b["accuracy"]),
-               default=None)
+
+    def gap(b: CalibrationBin) -> float:  # a bin with calls has both numbers
+        return sign * ((b.mean_confidence or 0.0) - (b.accuracy or 0.0))
+
+    candidates = [b for b in bins if b.count >= MIN_SAMPLE and gap(b) > 0]
+    return max(candidates, key=gap, default=None)
 
 
-def warnings(bins: list[dict[str, Any]], n: int) -> list[str]:
+def warnings(bins: Sequence[CalibrationBin], n: int) -> list[str]:
     out = []
     if n == 0:
         out.append("no calls with an outcome in the window")
     elif n < MIN_SAMPLE:
         out.append(f"only {plural(n, 'call')} with an outcome (< {MIN_SAMPLE}): too few to "
                    "conclude")
-    thin = [bin_label(k) for k, b in enumerate(bins) if 0 < b["count"] < MIN_SAMPLE]
+    thin = [bin_label(k) for k, b in enumerate(bins) if 0 < b.count < MIN_SAMPLE]
     if thin and n >= MIN_SAMPLE:
         out.append(
             f"bins {', '.join(thin)} hold fewer than {MIN_SAMPLE} calls with an outcome: "

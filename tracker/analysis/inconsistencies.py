@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tracker.analysis import lexicon, sql
+from tracker.analysis.model import Finding
 
 RSI_TOLERANCE = 5.0
 FLIP_RSI_TOLERANCE = 2.0
@@ -171,7 +172,7 @@ def _pair_kind(a: Call, b: Call) -> str:
 
 def find(
     calls: list[Call], window_hours: float, max_listed: int
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[Finding], dict[str, int]]:
     """The listed findings (newest first, at most ``max_listed`` per kind) and every count."""
     # (time, kind, ids, a function making the detail): details only for the listed ones
     found: list[tuple[float, str, list[int], Callable[[], str]]] = []
@@ -187,7 +188,7 @@ def find(
     for _at, kind, ids, detail in sorted(found, key=lambda f: (-f[0], f[2])):
         counts[kind] += 1
         if counts[kind] <= max_listed:
-            listed.append({"kind": kind, "decision_ids": ids, "detail": detail()})
+            listed.append(Finding(kind, tuple(ids), detail()))
     return listed, counts
 
 

@@ -14,13 +14,13 @@ index: proportional to the shadow calls, nothing when there are none.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tracker.analysis import sql
 from tracker.analysis.metrics import r4, wilson
+from tracker.analysis.model import LabelRow
 
 VersionName = Callable[[str, str], str | None]
 
@@ -28,7 +28,7 @@ VersionName = Callable[[str, str], str | None]
 def label_blocks(
     conn: Connection, window: sql.Window, outcome_type: str, band: float,
     agents: list[str] | None = None, version_name: VersionName | None = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[LabelRow]]:
     """Agent -> its per-label rows (production first), for the agents with shadow calls."""
     o, s, r = sql.OUTPUTS, sql.OUTPUTS.alias("s"), sql.OUTCOMES
     shadowed = sa.select(s.c.decision_id, s.c.agent).distinct().where(
@@ -49,16 +49,16 @@ def label_blocks(
     )
     if agents is not None:
         query = query.where(o.c.agent.in_(agents))
-    blocks: dict[str, list[dict[str, Any]]] = {}
+    blocks: dict[str, list[LabelRow]] = {}
     for agent, shadow, label, sha, n, resolved, right, sq_err in conn.execute(query):
         low, high = wilson(int(right or 0), resolved)
-        blocks.setdefault(agent, []).append({
-            "label": label or "production", "shadow": bool(shadow), "prompt_sha": sha,
-            "version": (version_name(agent, sha) if version_name and sha else None)
+        blocks.setdefault(agent, []).append(LabelRow(
+            label=label or "production", shadow=bool(shadow), prompt_sha=sha,
+            version=(version_name(agent, sha) if version_name and sha else None)
             or (sha[:7] if sha else None),
-            "decisions": n, "with_outcome": resolved,
-            "accuracy": r4(int(right or 0) / resolved) if resolved else None,
-            "ci_low": r4(low), "ci_high": r4(high),
-            "brier": r4(float(sq_err) / resolved) if resolved else None,
-        })
+            decisions=n, with_outcome=resolved,
+            accuracy=r4(int(right or 0) / resolved) if resolved else None,
+            ci_low=r4(low), ci_high=r4(high),
+            brier=r4(float(sq_err) / resolved) if resolved else None,
+        ))
     return blocks

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tracker.analysis import sql
+from tracker.analysis.model import ConditionPart, PeriodPart, VersionPart
 from tracker.rules import ACTIONS
 
 Z95 = 1.959964
@@ -232,30 +233,28 @@ def r4(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def headline(tally: Tally) -> dict[str, Any]:
-    return {
-        "decisions": tally.decisions,
-        "with_outcome": tally.with_outcome,
-        "accuracy": r4(tally.accuracy),
-        "avg_return": r4(tally.avg_return),
-        "mean_confidence": r4(tally.mean_confidence),
-    }
+Headline = tuple[int, int, float | None, float | None, float | None]
 
 
-def by_market_condition(cells: list[Cell]) -> dict[str, dict[str, Any]]:
+def headline(tally: Tally) -> Headline:
+    """decisions, with_outcome, accuracy, avg_return, mean_confidence: the leading fields
+    of a block and of its parts."""
+    return (tally.decisions, tally.with_outcome, r4(tally.accuracy), r4(tally.avg_return),
+            r4(tally.mean_confidence))
+
+
+def by_market_condition(cells: list[Cell]) -> dict[str, ConditionPart]:
     tallies = rollup(cells, lambda c: c.condition or UNKNOWN)
     return {
-        condition: {
-            **headline(tally),
-            "actions": {action: tally.actions.get(action, 0) for action in ACTIONS},
-        }
+        condition: ConditionPart(
+            *headline(tally), {action: tally.actions.get(action, 0) for action in ACTIONS})
         for condition, tally in sorted(tallies.items(), key=lambda kv: -kv[1].decisions)
     }
 
 
 def by_prompt_version(
     cells: list[Cell], version_name: Callable[[str], str | None] | None = None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, VersionPart]:
     """sha -> metrics with a 95% Wilson interval, in the order the versions were first used."""
     tallies = rollup(cells, lambda c: c.sha or UNKNOWN)
     periods = rollup(cells, lambda c: (c.sha or UNKNOWN, c.period))
@@ -266,21 +265,17 @@ def by_prompt_version(
         tally = tallies[sha]
         low, high = wilson(tally.correct, tally.with_outcome)
         name = version_name(sha) if version_name and sha != UNKNOWN else None
-        out[sha] = {
-            "version": name or (sha[:7] if sha != UNKNOWN else UNKNOWN),
-            **headline(tally),
-            "ci_low": r4(low),
-            "ci_high": r4(high),
-            "brier": r4(tally.brier),
-            "first_seen": first[sha],
-            "last_seen": last[sha],
-        }
+        out[sha] = VersionPart(
+            name or (sha[:7] if sha != UNKNOWN else UNKNOWN), *headline(tally),
+            ci_low=r4(low), ci_high=r4(high), brier=r4(tally.brier),
+            first_seen=first[sha], last_seen=last[sha],
+        )
     return out
 
 
-def over_time(cells: list[Cell]) -> list[dict[str, Any]]:
+def over_time(cells: list[Cell]) -> list[PeriodPart]:
     tallies = rollup(cells, lambda c: c.period)
-    return [{"period": p, **headline(tallies[p])} for p in sorted(tallies)]
+    return [PeriodPart(p, *headline(tallies[p])) for p in sorted(tallies)]
 
 
 def errors(cells: Iterable[Cell]) -> int:

@@ -1,8 +1,12 @@
-"""``analyze_performance``: the whole report as one JSON-ready dict, and stored metrics.
+"""``analyze_performance``: the whole report as a typed :class:`~tracker.analysis.model.Report`,
+and stored metrics.
 
-The dict is exactly what ``promptloop analyze --json`` prints (schema in docs/analysis.md;
-its core is fixed by DESIGN.md). The work is one GROUP BY over the agents' calls, one over
-the final decisions, and per block the fetch of the calls the inconsistency checks need.
+The report is frozen dataclasses (:mod:`tracker.analysis.model`); its ``to_dict()`` is
+exactly what ``promptloop analyze --json`` prints (schema in docs/analysis.md; its core is
+fixed by DESIGN.md), called only where the report leaves as JSON.
+
+The work is one GROUP BY over the agents' calls, one over the final decisions, and per
+block the fetch of the calls the inconsistency checks need.
 The two GROUP BYs run on their own connections in worker threads while the main thread
 fetches and checks the calls for inconsistencies (the database works outside the GIL; see
 :class:`_CellsJob` for how the threads share it). Each reads in its own transaction; they
@@ -22,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +36,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
 from tracker.analysis.labels import label_blocks
+from tracker.analysis.model import Block, Finding, LabelRow, Parameters, Report, Scope
 from tracker.db import read_transaction
 from tracker.errors import UnknownAgentError, ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
@@ -60,7 +65,7 @@ def analyze_performance(
     max_checked: int = MAX_CHECKED,
     max_listed: int = MAX_LISTED,
     known_agents: Iterable[str] | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """Analyze the ``days`` before ``until`` (default: now) for ``agents`` (None: every agent
     with calls in the window) and for the team's final decisions.
 
@@ -72,32 +77,34 @@ def analyze_performance(
         raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
     if agents is not None and known_agents is not None:
         _refuse_unknown(engine, agents, known_agents)
-    weekly = days > WEEKLY_AFTER_DAYS
-    common: dict[str, Any] = dict(window=window, outcome_type=outcome_type, band=band,
-                                  weekly=weekly)
-    final, calls, checks = _gather(engine, agents, common, window_hours, max_checked, max_listed)
+    period = "week" if days > WEEKLY_AFTER_DAYS else "day"
+    parameters = Parameters(days, outcome_type, band, period, window_hours, max_checked)
+    report = _report(engine, agents, window, parameters, version_names, max_listed)
+    return replace(report, stored_metrics=store(engine, report)) if store_metrics else report
+
+
+def _report(
+    engine: Engine, agents: list[str] | None, window: sql.Window, parameters: Parameters,
+    version_names: VersionNames | None, max_listed: int,
+) -> Report:
+    """The report without stored metrics: the blocks from the cells and the checks."""
+    common: dict[str, Any] = dict(window=window, outcome_type=parameters.outcome_type,
+                                  band=parameters.band, weekly=parameters.period == "week")
+    final, calls, checks = _gather(engine, agents, common, parameters.contradiction_window_hours,
+                                   parameters.max_checked, max_listed)
     with read_transaction(engine) as conn:  # production and its shadows, same decisions
-        shadows = label_blocks(conn, window, outcome_type, band, agents, version_names)
+        shadows = label_blocks(conn, window, parameters.outcome_type, parameters.band, agents,
+                               version_names)
     names = [name for name in checks if name is not None]
     per_agent: dict[str, list[metrics.Cell]] = {name: [] for name in names}
     for cell in calls:
         if cell.agent in per_agent:
             per_agent[cell.agent].append(cell)
-    report = {
-        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
-        "parameters": {
-            "days": days, "outcome_type": outcome_type, "band": band,
-            "period": "week" if weekly else "day", "contradiction_window_hours": window_hours,
-            "max_checked": max_checked,
-        },
-        OVERALL: _block(None, final, checks[None], None),
-        "agents": {
-            name: _block(name, per_agent[name], checks[name], version_names)
-            | {"by_label": shadows.get(name, [])} for name in names
-        },
-    }
-    report["stored_metrics"] = store(engine, report, window) if store_metrics else 0
-    return report
+    return Report(window, parameters, _block(None, final, checks[None], None), {
+        name: _block(name, per_agent[name], checks[name], version_names,
+                     tuple(shadows.get(name, [])))
+        for name in names
+    })
 
 
 def _gather(
@@ -218,7 +225,7 @@ def _window(days: int, until: datetime | None) -> sql.Window:
 
 @dataclass(frozen=True)
 class _Checks:
-    listed: list[dict[str, Any]]
+    listed: list[Finding]
     counts: dict[str, int]
     checked: int
 
@@ -228,58 +235,62 @@ def _block(
     cells: list[metrics.Cell],
     checks: _Checks,
     version_names: VersionNames | None,
-) -> dict[str, Any]:
+    by_label: tuple[LabelRow, ...] | None = None,
+) -> Block:
     whole = metrics.total(cells)
     directional = whole.actions.get("BUY", 0) + whole.actions.get("SELL", 0)
     namer = (lambda sha: version_names(agent, sha)) if version_names and agent else None
-    block: dict[str, Any] = {
-        **metrics.headline(whole),
-        "errors": metrics.errors(cells),
-        "actions": {a: whole.actions.get(a, 0) for a in ("BUY", "SELL", "HOLD")},
-        "calibration": calibration.calibration(cells),
-        "by_market_condition": metrics.by_market_condition(cells),
-        "by_prompt_version": metrics.by_prompt_version(cells, namer) if agent else {},
-        "over_time": metrics.over_time(cells),
-        "inconsistencies": checks.listed,
-        "inconsistency_counts": checks.counts,
-        "inconsistency_scope": {"checked": checks.checked, "directional_calls": directional},
-    }
-    block["suggestions"] = suggestions.suggest(agent or "The team", cells, block)
+    cal = calibration.calibration(cells)
     if agent and not whole.decisions:
-        block["calibration"]["warnings"].insert(0, f"no calls by {agent} in the window")
-    return block
+        cal = replace(cal, warnings=(f"no calls by {agent} in the window", *cal.warnings))
+    block = Block(
+        *metrics.headline(whole),
+        errors=metrics.errors(cells),
+        actions={a: whole.actions.get(a, 0) for a in ("BUY", "SELL", "HOLD")},
+        calibration=cal,
+        by_market_condition=metrics.by_market_condition(cells),
+        by_prompt_version=metrics.by_prompt_version(cells, namer) if agent else {},
+        over_time=tuple(metrics.over_time(cells)),
+        inconsistencies=tuple(checks.listed),
+        inconsistency_counts=checks.counts,
+        inconsistency_scope=Scope(checks.checked, directional),
+        suggestions=(),
+        by_label=by_label,
+    )
+    return replace(block, suggestions=tuple(suggestions.suggest(agent or "The team", cells,
+                                                                 block)))
 
 
-def metric_rows(report: dict[str, Any], window: sql.Window) -> list[dict[str, Any]]:
+def metric_rows(report: Report) -> list[dict[str, Any]]:
     """The rows a run stores in performance_metrics (None values are skipped)."""
-    blocks = {OVERALL: report[OVERALL], **report["agents"]}
+    blocks = {OVERALL: report.overall, **report.agents}
     now = datetime.now(UTC)
     rows = []
     for name, block in blocks.items():
-        values: dict[str, Any] = {
-            key: block[key] for key in
-            ("decisions", "with_outcome", "errors", "accuracy", "avg_return", "mean_confidence")
+        values: dict[str, float | None] = {
+            "decisions": block.decisions, "with_outcome": block.with_outcome,
+            "errors": block.errors, "accuracy": block.accuracy, "avg_return": block.avg_return,
+            "mean_confidence": block.mean_confidence, "brier": block.calibration.brier,
+            "ece": block.calibration.ece, "inconsistencies": block.inconsistencies_found,
         }
-        values["brier"] = block["calibration"]["brier"]
-        values["ece"] = block["calibration"]["ece"]
-        values["inconsistencies"] = sum(block["inconsistency_counts"].values())
-        for condition, part in block["by_market_condition"].items():
-            values[f"accuracy[market_condition={condition}]"] = part["accuracy"]
-        for sha, part in block["by_prompt_version"].items():
-            values[f"accuracy[prompt_sha={sha}]"] = part["accuracy"]
+        for condition, part in block.by_market_condition.items():
+            values[f"accuracy[market_condition={condition}]"] = part.accuracy
+        for sha, version in block.by_prompt_version.items():
+            values[f"accuracy[prompt_sha={sha}]"] = version.accuracy
         rows += [
             {"agent_type": name, "metric_name": metric[:128], "metric_value": float(value),
-             "start_date": window.start, "end_date": window.end, "timestamp": now}
+             "start_date": report.window.start, "end_date": report.window.end,
+             "timestamp": now}
             for metric, value in values.items() if value is not None
         ]
     return rows
 
 
-def store(engine: Engine, report: dict[str, Any], window: sql.Window) -> int:
+def store(engine: Engine, report: Report) -> int:
     """Write the run's metrics; how many rows."""
     from tracker.store import DecisionTracker
 
-    rows = metric_rows(report, window)
+    rows = metric_rows(report)
     DecisionTracker(engine=engine).record_metrics(rows)
     return len(rows)
 
@@ -296,32 +307,31 @@ def agent_findings(
     """Short factual lines about one agent, for the critic LLM's prompt."""
     report = analyze_performance(engine, [agent], days, until=until, outcome_type=outcome_type,
                                  band=band, store_metrics=False)
-    return findings_lines(agent, report["agents"][agent], report[OVERALL], days)
+    return findings_lines(agent, report.agents[agent], report.overall, days)
 
 
-def findings_lines(agent: str, block: dict[str, Any], team: dict[str, Any], days: int) -> list[str]:
+def findings_lines(agent: str, block: Block, team: Block, days: int) -> list[str]:
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x * 100:.0f}%"
 
-    cal = block["calibration"]
+    cal = block.calibration
     lines = [
-        f"{agent}, last {days} days: {plural(block['decisions'], 'call')}, "
-        f"{block['with_outcome']} with "
-        f"an outcome, accuracy {pct(block['accuracy'])} (team's final decisions: "
-        f"{pct(team['accuracy'])}); Brier {cal['brier']}, ECE {cal['ece']}.",
-        f"Calibration: {cal['verdict']}.",
-        *(f"Warning: {w}." for w in cal["warnings"]),
+        f"{agent}, last {days} days: {plural(block.decisions, 'call')}, "
+        f"{block.with_outcome} with "
+        f"an outcome, accuracy {pct(block.accuracy)} (team's final decisions: "
+        f"{pct(team.accuracy)}); Brier {cal.brier}, ECE {cal.ece}.",
+        f"Calibration: {cal.verdict}.",
+        *(f"Warning: {w}." for w in cal.warnings),
     ]
-    for condition, part in block["by_market_condition"].items():
+    for condition, part in block.by_market_condition.items():
         lines.append(
-            f"In {condition} markets: {plural(part['decisions'], 'call')}, accuracy "
-            f"{pct(part['accuracy'])} "
-            f"(n={part['with_outcome']})."
+            f"In {condition} markets: {plural(part.decisions, 'call')}, accuracy "
+            f"{pct(part.accuracy)} "
+            f"(n={part.with_outcome})."
         )
-    counts = {k: n for k, n in block["inconsistency_counts"].items() if n}
+    counts = {k: n for k, n in block.inconsistency_counts.items() if n}
     if counts:
         lines.append("Inconsistencies: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".")
-        lines += [f"- {item['detail']}" for item in block["inconsistencies"][:5]]
-    lines += [f"Suggestion: {s}" for s in block["suggestions"]]
+        lines += [f"- {item.detail}" for item in block.inconsistencies[:5]]
+    lines += [f"Suggestion: {s}" for s in block.suggestions]
     return lines
-

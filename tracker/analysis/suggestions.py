@@ -9,11 +9,11 @@ the numbers and one concrete change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from tracker.analysis.calibration import MIN_SAMPLE, bin_label
 from tracker.analysis.metrics import UNKNOWN, Cell, Tally, rollup, total
+from tracker.analysis.model import Block, VersionPart
 
 GAP = 0.15  # calibration gap (mean confidence - accuracy) worth a suggestion
 MARGIN = 0.10  # an action/condition this far under the block's accuracy is singled out
@@ -22,7 +22,8 @@ BIAS_SHARE = 0.6  # an action used on this share of calls or more
 MAX_PER_RULE = 2
 
 
-def suggest(name: str, cells: list[Cell], block: dict[str, Any]) -> list[str]:
+def suggest(name: str, cells: list[Cell], block: Block) -> list[str]:
+    """The suggestions for ``block`` (its own are not read), made from its ``cells``."""
     overall = total(cells)
     rules: list[Callable[[], list[str]]] = [lambda: _inconsistencies(name, block)]
     if overall.with_outcome >= MIN_SAMPLE:
@@ -30,7 +31,7 @@ def suggest(name: str, cells: list[Cell], block: dict[str, Any]) -> list[str]:
             lambda: _miscalibrated(name, cells),
             lambda: _weak_action_in_condition(name, cells, overall),
             lambda: _action_bias(name, overall, cells),
-            lambda: _version_regression(name, block["by_prompt_version"]),
+            lambda: _version_regression(name, block.by_prompt_version),
         ]
     return [text for rule in rules for text in rule()[:MAX_PER_RULE]]
 
@@ -101,29 +102,29 @@ def _action_bias(name: str, overall: Tally, cells: list[Cell]) -> list[str]:
     return out
 
 
-def _version_regression(name: str, versions: dict[str, dict[str, Any]]) -> list[str]:
+def _version_regression(name: str, versions: Mapping[str, VersionPart]) -> list[str]:
     """A version whose 95% interval lies wholly under the previous version's."""
-    rows = [v for v in versions.values() if v["ci_low"] is not None]
+    rows = [v for v in versions.values() if v.ci_low is not None and v.ci_high is not None]
     out = []
     for before, after in zip(rows, rows[1:], strict=False):
-        if min(before["with_outcome"], after["with_outcome"]) < MIN_SAMPLE:
+        if min(before.with_outcome, after.with_outcome) < MIN_SAMPLE:
             continue
-        if after["ci_high"] < before["ci_low"]:
+        if (after.ci_high or 0.0) < (before.ci_low or 0.0):
             out.append(
-                f"{name}'s accuracy fell from {_pct(before['accuracy'])} ({before['version']}, "
-                f"n={before['with_outcome']}) to {_pct(after['accuracy'])} ({after['version']}, "
-                f"n={after['with_outcome']}), beyond both 95% intervals; review what "
-                f"{after['version']} changed and restore the instructions it dropped."
+                f"{name}'s accuracy fell from {_pct(before.accuracy)} ({before.version}, "
+                f"n={before.with_outcome}) to {_pct(after.accuracy)} ({after.version}, "
+                f"n={after.with_outcome}), beyond both 95% intervals; review what "
+                f"{after.version} changed and restore the instructions it dropped."
             )
     return out
 
 
-def _inconsistencies(name: str, block: dict[str, Any]) -> list[str]:
-    counts = block["inconsistency_counts"]
+def _inconsistencies(name: str, block: Block) -> list[str]:
+    counts = block.inconsistency_counts
     examples: dict[str, list[str]] = {}
-    for item in block["inconsistencies"]:
-        ids = "/".join(f"#{i}" for i in item["decision_ids"])
-        examples.setdefault(item["kind"], []).append(ids)
+    for item in block.inconsistencies:
+        ids = "/".join(f"#{i}" for i in item.decision_ids)
+        examples.setdefault(item.kind, []).append(ids)
     texts = {
         "contradictory_calls": (
             "{n} {pairs} of opposite calls on similar inputs (same symbol and condition, RSI "
