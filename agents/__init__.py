@@ -5,7 +5,7 @@ Public names are imported lazily (PEP 562) so that importing this package, which
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "LLMClient": "agents.llm",
@@ -15,6 +15,15 @@ _EXPORTS = {
     "RetryPolicy": "agents.llm",
     "DecisionSession": "agents.session",
 }
+
+if TYPE_CHECKING:  # the real types for mypy; at run time __getattr__ imports lazily
+    from agents.llm import Budget as Budget
+    from agents.llm import ChatResult as ChatResult
+    from agents.llm import LLMClient as LLMClient
+    from agents.llm import RetryPolicy as RetryPolicy
+    from agents.llm import Usage as Usage
+    from agents.session import DecisionSession as DecisionSession
+
 __all__ = list(_EXPORTS)
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the analysis is imported when the command runs
         PeriodPart,
         Report,
     )
+    from tracker.store import DecisionTracker
 
 BAR_WIDTH = 20
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -122,7 +123,7 @@ def _settings(ctx: click.Context, outcome_type: str | None, band: float | None,
     return {**options, **{key: value for key, value in flags.items() if value is not None}}
 
 
-def _older_data_hint(tracker: Any, report: Report) -> str | None:
+def _older_data_hint(tracker: DecisionTracker, report: Report) -> str | None:
     """An empty window over older data (the bundled 2019 sample): say which --until sees it."""
     older = tracker.decisions(until=report.window.start, limit=1)
     if not older:

@@ -5,7 +5,7 @@ Public names are imported lazily (PEP 562) so that importing this package, which
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "AgentPromptOptimizer": "optimizer.loop",
@@ -16,6 +16,16 @@ _EXPORTS = {
     "heuristic_rewrite": "optimizer.suggest",
     "Rewrite": "optimizer.suggest",
 }
+
+if TYPE_CHECKING:  # the real types for mypy; at run time __getattr__ imports lazily
+    from optimizer.analyzer import Analysis as Analysis
+    from optimizer.analyzer import Finding as Finding
+    from optimizer.analyzer import LintThresholds as LintThresholds
+    from optimizer.analyzer import analyze as analyze
+    from optimizer.loop import AgentPromptOptimizer as AgentPromptOptimizer
+    from optimizer.suggest import Rewrite as Rewrite
+    from optimizer.suggest import heuristic_rewrite as heuristic_rewrite
+
 __all__ = list(_EXPORTS)
 
 

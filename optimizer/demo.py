@@ -36,11 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import OptimizerError
 from prompt_repo.config import Workspace
 from tracker.wording import plural
+
+if TYPE_CHECKING:
+    from prompt_repo.repo import PromptRepo
 
 __all__ = ["DemoReport", "DemoStep", "run_demo", "DEMO_SYMBOL"]
 
@@ -148,7 +151,7 @@ def _optimize(workspace: Workspace, agent: str, *, days: int, until: datetime,
         optimizer.close()
 
 
-def _synthetic_log(workspace: Workspace, repo: Any, sessions: int
+def _synthetic_log(workspace: Workspace, repo: PromptRepo, sessions: int
                    ) -> tuple[datetime, datetime, DemoStep]:
     from agents.demo_log import synthetic_decisions
     from agents.market import load_sample
@@ -178,7 +181,7 @@ def _synthetic_log(workspace: Workspace, repo: Any, sessions: int
     return first, last, step
 
 
-def _real_sessions(workspace: Workspace, repo: Any, sessions: int
+def _real_sessions(workspace: Workspace, repo: PromptRepo, sessions: int
                    ) -> tuple[datetime, datetime, DemoStep]:
     from agents.backtest import run_backtest
     from agents.market import load_sample
@@ -232,6 +235,6 @@ def _optimized(agent: str, result: dict[str, Any]) -> DemoStep:
     return DemoStep("optimize", line, result)
 
 
-def _versions(repo: Any, agent: str) -> list[dict[str, str]]:
+def _versions(repo: PromptRepo, agent: str) -> list[dict[str, str]]:
     return [{"version": v.name, "sha": v.short_sha, "subject": v.subject}
             for v in repo.log(agent)]

@@ -5,7 +5,7 @@ Public names are imported lazily (PEP 562) so that importing this package, which
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "PromptRepo": "prompt_repo.repo",
@@ -18,6 +18,18 @@ _EXPORTS = {
     "Workspace": "prompt_repo.config",
     "load_workspace": "prompt_repo.config",
 }
+
+if TYPE_CHECKING:  # the real types for mypy; at run time __getattr__ imports lazily
+    from prompt_repo.config import Workspace as Workspace
+    from prompt_repo.config import load_workspace as load_workspace
+    from prompt_repo.repo import AgentSummary as AgentSummary
+    from prompt_repo.repo import PromptRepo as PromptRepo
+    from prompt_repo.repo import PromptVersion as PromptVersion
+    from prompt_repo.repo import RollbackPlan as RollbackPlan
+    from prompt_repo.repo import Version as Version
+    from prompt_repo.workspace_init import InitResult as InitResult
+    from prompt_repo.workspace_init import init_workspace as init_workspace
+
 __all__ = list(_EXPORTS)
 
 
