@@ -33,6 +33,7 @@ from optimizer.proposal import HoldOut, Proposal
 from optimizer.replay_gate import DEFAULT_ALPHA, judge_replay, no_verdict, replay_pair
 from optimizer.replay_plan import context_size, plan_replay, stratified_sample
 from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 
 __all__ = ["ReplaySettings", "load_cases", "plan_run", "Replayer"]
 
@@ -60,13 +61,14 @@ class ReplaySettings:
 
 
 def load_cases(tracker: Any, proposal: Proposal, settings: ReplaySettings, end: datetime,
-               max_cases: int) -> None:
+               max_cases: int, contradiction: ContradictionRule = DEFAULT_RULE) -> None:
     """The critic's failures before the cut, and every judged decision after it."""
     kinds = {"outcome_type": proposal.outcome_type, "band": proposal.band}
     cut = time_cut(end, proposal.days, settings.holdout_fraction)
     before = (cut - (end - timedelta(days=proposal.days))) / timedelta(days=1)
     proposal.failures = list(tracker.failure_cases(
-        proposal.agent, days=before, limit=max_cases, until=cut, **kinds))
+        proposal.agent, days=before, limit=max_cases, until=cut, contradiction=contradiction,
+        **kinds))
     held = [c for c in tracker.judged_cases(proposal.agent, cut, end, **kinds) if c.context]
     proposal.holdout = HoldOut(cut, [c for c in held if not c.outcome["correct"]],
                                [c for c in held if c.outcome["correct"]], until=end,

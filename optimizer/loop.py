@@ -73,6 +73,7 @@ from optimizer.proposal import (
 from optimizer.run_repair import APPLYING
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
+from tracker.contradiction import ContradictionRule
 from tracker.errors import TrackerError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
@@ -114,6 +115,7 @@ class AgentPromptOptimizer:
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
         self.replay_settings = _replay_settings(section, use_cache)
+        self.contradiction = ContradictionRule(**workspace.analysis.contradiction_options())
         self._replay: Any = None  # an optimizer.held_out.Replayer when the gate can run
         self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
         self._owned: list[Any] = []  # what this object built, hence closes
@@ -257,7 +259,8 @@ class AgentPromptOptimizer:
             self.progress(f"Loading failure cases of the last {proposal.days} days")
             proposal.failures = list(self.tracker.failure_cases(
                 proposal.agent, days=proposal.days, limit=self.max_cases, until=until,
-                outcome_type=proposal.outcome_type, band=proposal.band))
+                outcome_type=proposal.outcome_type, band=proposal.band,
+                contradiction=self.contradiction))
             proposal.notes.append(str(reason))
             return
         from optimizer.held_out import load_cases
@@ -265,7 +268,7 @@ class AgentPromptOptimizer:
         self.progress("Loading failure cases before the walk-forward cut, and every "
                       "decision after it")
         load_cases(self.tracker, proposal, self.replay_settings, until or datetime.now(UTC),
-                   self.max_cases)
+                   self.max_cases, self.contradiction)
 
     def _plan(self, proposal: Proposal, rounds: int) -> None:
         """Plan the LLM calls before making any; sample the held-out set down to fit."""
@@ -291,7 +294,8 @@ class AgentPromptOptimizer:
         self.progress("Rewriting the wording with the heuristic engine")
         rewrite = heuristic_rewrite(proposal.current, slots=False, behaviour=False)
         evidence = self._evidence(proposal, until)
-        checks = check_rules(derive_rules(evidence.block, evidence.cases), evidence.held_out)
+        checks = check_rules(derive_rules(evidence.block, evidence.cases, self.contradiction),
+                             evidence.held_out)
         text = apply_rules(rewrite.text, [check.rule for check in checks if check.applied])
         gate = evidence_gate(evidence, checks, rewrite.proposed, proposal.current, text)
         left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
@@ -324,9 +328,11 @@ class AgentPromptOptimizer:
         band = DEFAULT_BAND if band is None else band
         self.progress("Deriving rules from the track record before the cut")
         cases = self.tracker.failure_cases(proposal.agent, days=before, limit=EVIDENCE_CASES,
-                                           until=cut, outcome_type=outcome_type, band=band)
+                                           until=cut, outcome_type=outcome_type, band=band,
+                                           contradiction=self.contradiction)
         report = analyze_performance(self.tracker.engine, [proposal.agent], before, until=cut,
-                                     outcome_type=outcome_type, band=band, store_metrics=False)
+                                     outcome_type=outcome_type, band=band, store_metrics=False,
+                                     **self.workspace.analysis.contradiction_options())
         records = self.tracker.decisions(agent=proposal.agent, since=cut, until=end,
                                          limit=HELD_OUT_DECISIONS)
         return Evidence(cut, report["agents"].get(proposal.agent), list(cases),
@@ -425,7 +431,8 @@ class AgentPromptOptimizer:
                 raise
             return []
         self.progress("Reading the calibration and consistency findings")
-        return list(agent_findings(self.tracker.engine, agent, days=days, until=until))
+        return list(agent_findings(self.tracker.engine, agent, days=days, until=until,
+                                   rule=self.contradiction))
 
     def _usage(self) -> dict[str, int]:
         if self._client is None:
