@@ -332,7 +332,8 @@ class AgentPromptOptimizer:
                                            contradiction=self.contradiction)
         report = analyze_performance(self.tracker.engine, [proposal.agent], before, until=cut,
                                      outcome_type=outcome_type, band=band, store_metrics=False,
-                                     **self.workspace.analysis.contradiction_options())
+                                     window_hours=self.contradiction.window_hours,
+                                     rsi_tolerance=self.contradiction.rsi_tolerance)
         records = self.tracker.decisions(agent=proposal.agent, since=cut, until=end,
                                          limit=HELD_OUT_DECISIONS)
         return Evidence(cut, report["agents"].get(proposal.agent), list(cases),
