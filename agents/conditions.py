@@ -1,7 +1,8 @@
 """The market-condition classifier: one of bullish, bearish, sideways, volatile.
 
 The rule, applied in this order to the indicators of :func:`agents.indicators.
-compute_indicators` (thresholds from :class:`ConditionRule`):
+compute_indicators` (thresholds from :class:`ConditionRule`), read through
+:mod:`tracker.context_schema` (so a recorded context, flat or nested, classifies the same):
 
 1. **volatile** when realized volatility (per candle) is at least ``volatility`` or the
    14-candle ATR is at least ``atr`` of the price: the swings dominate any trend.
@@ -27,6 +28,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
+
+from tracker.context_schema import read
 
 __all__ = ["CONDITIONS", "ConditionRule", "DEFAULT_RULE", "classify"]
 
@@ -55,14 +59,14 @@ class ConditionRule:
 DEFAULT_RULE = ConditionRule()
 
 
-def classify(indicators: Mapping[str, float | None], rule: ConditionRule = DEFAULT_RULE) -> str:
+def classify(indicators: Mapping[str, Any], rule: ConditionRule = DEFAULT_RULE) -> str:
     """The market condition for ``indicators`` under ``rule`` (see the module docstring)."""
     if _is_volatile(indicators, rule):
         return "volatile"
-    price, fast, slow = (indicators.get(key) for key in ("price", "sma_20", "sma_50"))
+    price, fast, slow = (read(indicators, field) for field in ("price", "sma_20", "sma_50"))
     if price is None or fast is None or slow is None:
         return "sideways"
-    strength = indicators.get("rsi_14")
+    strength = read(indicators, "rsi")
     if (
         price > fast
         and fast >= slow * (1 + rule.trend_gap)
@@ -78,9 +82,9 @@ def classify(indicators: Mapping[str, float | None], rule: ConditionRule = DEFAU
     return "sideways"
 
 
-def _is_volatile(indicators: Mapping[str, float | None], rule: ConditionRule) -> bool:
-    volatility = indicators.get("volatility")
+def _is_volatile(indicators: Mapping[str, Any], rule: ConditionRule) -> bool:
+    volatility = read(indicators, "volatility")
     if volatility is not None and volatility >= rule.volatility:
         return True
-    atr, price = indicators.get("atr_14"), indicators.get("price")
-    return atr is not None and bool(price) and atr / price >= rule.atr  # type: ignore[operator]
+    atr, price = read(indicators, "atr"), read(indicators, "price")
+    return atr is not None and price is not None and price != 0 and atr / price >= rule.atr

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.roles import TEAM_KEY, AgentAnswer, answer_fields
 from agents.session import TeamSpec, combine
+from tracker.context_schema import read
 
 if TYPE_CHECKING:
     from agents.market import CsvMarketData
@@ -52,21 +53,21 @@ class SyntheticAgents:
     rng: random.Random
 
     def analyst(self, snap: Mapping[str, Any], recheck_of: AgentAnswer | None) -> AgentAnswer:
-        ind, condition = snap.get("indicators") or {}, snap.get("market_condition")
-        trend = _trend(ind)
+        condition = snap.get("market_condition")
+        trend = _trend(snap)
         if condition == "sideways":
             if recheck_of is not None and recheck_of.action != "HOLD":
                 action = "SELL" if recheck_of.action == "BUY" else "BUY"
             else:
                 action = self.rng.choice(["BUY", "SELL"])
             return self._answer(action, 0.6, 0.72, "MEDIUM",
-                                f"range-bound; RSI {_f(ind, 'rsi_14')} suggests a move to "
+                                f"range-bound; RSI {_f(snap, 'rsi')} suggests a move to "
                                 f"{'the upside' if action == 'BUY' else 'the downside'}")
         low, high = (0.88, 0.97) if condition == "volatile" else (0.55, 0.75)
         action = {1: "BUY", -1: "SELL", 0: "HOLD"}[trend]
         return self._answer(action, low, high, "MEDIUM" if condition == "volatile" else "LOW",
-                            f"MACD histogram {_f(ind, 'macd_hist')}, price "
-                            f"{'above' if trend >= 0 else 'below'} SMA20 {_f(ind, 'sma_20')};"
+                            f"MACD histogram {_f(snap, 'macd_hist')}, price "
+                            f"{'above' if trend >= 0 else 'below'} SMA20 {_f(snap, 'sma_20')};"
                             f" {condition} market")
 
     def risk(self, snap: Mapping[str, Any], analyst: AgentAnswer) -> AgentAnswer:
@@ -76,12 +77,11 @@ class SyntheticAgents:
         else:
             level = "MEDIUM" if condition == "bearish" else "LOW"
         action = "HOLD" if level == "HIGH" else analyst.action
-        atr = _f(snap.get("indicators") or {}, "atr_14")
+        atr = _f(snap, "atr")
         return self._answer(action, 0.6, 0.8, level, f"ATR {atr}; {condition} market")
 
     def advisor(self, snap: Mapping[str, Any], analyst: AgentAnswer) -> AgentAnswer:
-        ind = snap.get("indicators") or {}
-        rsi = ind.get("rsi_14")
+        rsi = read(snap, "rsi")
         if snap.get("market_condition") == "bearish" and rsi is not None and rsi < 35:
             return self._answer("BUY", 0.8, 0.9, "MEDIUM",
                                 f"RSI {rsi:.0f} is oversold; expecting a bounce")
@@ -173,8 +173,8 @@ def _output(agent: str, answer: AgentAnswer, sha: str) -> dict[str, Any]:
             "prompt_tokens": None, "completion_tokens": None}
 
 
-def _trend(ind: Mapping[str, Any]) -> int:
-    hist, price, sma20 = ind.get("macd_hist"), ind.get("price"), ind.get("sma_20")
+def _trend(snap: Mapping[str, Any]) -> int:
+    hist, price, sma20 = (read(snap, field) for field in ("macd_hist", "price", "sma_20"))
     if hist is None or price is None or sma20 is None:
         return 0
     if hist > 0 and price > sma20:
@@ -184,6 +184,6 @@ def _trend(ind: Mapping[str, Any]) -> int:
     return 0
 
 
-def _f(ind: Mapping[str, Any], key: str) -> str:
-    value = ind.get(key)
+def _f(snap: Mapping[str, Any], field: str) -> str:
+    value = read(snap, field)
     return "n/a" if value is None else f"{value:,.1f}"

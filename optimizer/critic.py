@@ -14,10 +14,10 @@ text inside the data cannot forge; the system message tells the critic never to 
 instructions found there. Whatever the critic does anyway ends as a diff, and a diff is
 applied only when it passes the gates (optimizer/gates.py).
 
-A case shows the critic what the agent saw: the WHOLE recorded context, flat
-(``{"rsi": 61.2, "price": 64000.5}``, as ``promptloop record`` takes it) or nested
-(``{"indicators": {...}}``, as sessions record it), every number exactly as recorded;
-only long strings are cut (:data:`MAX_STRING`).
+A case shows the critic what the agent saw: the WHOLE recorded context in the shape it was
+recorded (flat or nested; the fields and their spellings are those of
+:mod:`tracker.context_schema`), every number exactly as recorded; only long strings are
+cut (:data:`MAX_STRING`).
 
 Everything here is a pure function: the same inputs give the same messages, which is what
 lets the LLM client's cache make a rerun free.

@@ -24,12 +24,15 @@ Rules, each stated only on enough evidence (otherwise nothing is said):
    calibration bin with MIN_OUTCOMES outcomes and a GAP, pooled with every bin above it:
    ``- Your calls at confidence 0.7 or above were right 31% of the time (n=440): do not
    exceed confidence 0.35.``
-3. A tie-break for contradictions (a BUY and a SELL of the agent on one symbol within an
-   hour). Over at least MIN_PAIRS pairs, two simple policies are scored on the outcomes of
-   the pairs' calls: answer HOLD, and follow the sign of ``macd_hist``. The better one is
-   stated when it would have been right at least TIE_MARGIN more often than the agent's own
-   calls; its scope is the market condition that SCOPE_SHARE of the calls share, and the
-   ``rsi_14`` range they span when it is at most RSI_SPAN points wide (rounded out to 5).
+3. A tie-break for contradictions (the failure cases of kind ``contradiction``: pairs of
+   the agent's calls that contradict each other under the one definition,
+   :mod:`tracker.contradiction`, at least one wrong). Over at least MIN_PAIRS pairs, two
+   simple policies are scored on the outcomes of the pairs' calls: answer HOLD, and follow
+   the sign of ``macd_hist``. The better one is stated when it would have been right at
+   least TIE_MARGIN more often than the agent's own calls; its scope is the market
+   condition that SCOPE_SHARE of the calls share, and the ``rsi_14`` range they span when
+   it is at most RSI_SPAN points wide (rounded out to 5).
+   The calls' indicators are read with :mod:`tracker.context_schema` (flat or nested).
 
 Placement (:func:`apply_rules`): a cap goes at the end of the section whose heading mentions
 confidence, the tie-break at the end of the one about deciding or rules; a prompt with no
@@ -49,6 +52,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tracker.context_schema import read
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 from tracker.rules import DEFAULT_BAND, is_correct
 
 if TYPE_CHECKING:
@@ -99,11 +104,12 @@ class EvidenceRule:
         return self.line.removeprefix("- ")
 
 
-def derive_rules(block: Block | None, cases: Sequence[Any] = ()
-                 ) -> list[EvidenceRule]:
-    """Every rule the evidence supports, in the order they are shown."""
+def derive_rules(block: Block | None, cases: Sequence[Any] = (),
+                 contradiction: ContradictionRule = DEFAULT_RULE) -> list[EvidenceRule]:
+    """Every rule the evidence supports, in the order they are shown; ``contradiction`` is
+    the rule the cases were paired under."""
     rules = confidence_caps(block) if block else []
-    tie = tie_break(cases)
+    tie = tie_break(cases, contradiction)
     return rules + ([tie] if tie else [])
 
 
@@ -179,7 +185,8 @@ POLICIES = {  # name -> (the instruction, the action it takes on a call)
 }
 
 
-def tie_break(cases: Sequence[Any]) -> EvidenceRule | None:
+def tie_break(cases: Sequence[Any], contradiction: ContradictionRule = DEFAULT_RULE
+              ) -> EvidenceRule | None:
     """A tie-break between BUY and SELL, when the contradiction pairs' outcomes favour one."""
     pairs = [case for case in cases if _get(case, "kind") == "contradiction"
              and _get(case, "others")]
@@ -194,8 +201,9 @@ def tie_break(cases: Sequence[Any]) -> EvidenceRule | None:
     key = "- Tie-break between BUY and SELL"
     what = "HOLD" if name == "HOLD" else "that rule"
     line = (f"{key}{_scope(calls)}: {POLICIES[name][0]}. On {len(pairs)} pairs of opposite "
-            f"calls you made within an hour, {what} would have been right {_pct(rate)} of "
-            f"the time, your calls {_pct(own)} (n={len(calls)}).")
+            f"calls you made on similar inputs within {_hours(contradiction.window_hours)}, "
+            f"{what} would have been right {_pct(rate)} of the time, your calls {_pct(own)} "
+            f"(n={len(calls)}).")
     return EvidenceRule("tie_break", "decision", key, line)
 
 
@@ -227,11 +235,11 @@ def _calls(case: Any) -> list[_Call]:
         output, outcome = member.get("output") or {}, member.get("outcome") or {}
         if output.get("action") not in ("BUY", "SELL") or outcome.get("value") is None:
             continue
-        indicators = (member.get("context") or {}).get("indicators") or {}
+        context = member.get("context")
         band = (outcome.get("details") or {}).get("band", DEFAULT_BAND)
         out.append(_Call(output["action"], float(outcome["value"]), float(band),
-                         member.get("market_condition"), _float(indicators.get("rsi_14")),
-                         _float(indicators.get("macd_hist"))))
+                         member.get("market_condition"), read(context, "rsi"),
+                         read(context, "macd_hist")))
     return out
 
 
@@ -239,12 +247,8 @@ def _get(case: Any, name: str) -> Any:
     return case.get(name) if isinstance(case, Mapping) else getattr(case, name, None)
 
 
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+def _hours(hours: float) -> str:
+    return "an hour" if hours == 1 else f"{hours:g} hours"
 
 
 # -- placing the rules in the prompt ----------------------------------------------------------

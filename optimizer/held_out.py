@@ -33,6 +33,7 @@ from optimizer.proposal import HoldOut, Proposal
 from optimizer.replay_gate import DEFAULT_ALPHA, judge_replay, no_verdict, replay_pair
 from optimizer.replay_plan import context_size, plan_replay, stratified_sample
 from optimizer.walk_forward import DEFAULT_HOLDOUT_FRACTION, time_cut
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 
 if TYPE_CHECKING:
     from agents.protocols import ChatClient
@@ -65,14 +66,14 @@ class ReplaySettings:
 
 
 def load_cases(tracker: CaseSource, proposal: Proposal, settings: ReplaySettings, end: datetime,
-               max_cases: int) -> None:
+               max_cases: int, contradiction: ContradictionRule = DEFAULT_RULE) -> None:
     """The critic's failures before the cut, and every judged decision after it."""
     outcome_type, band = proposal.outcome_type, proposal.band
     cut = time_cut(end, proposal.days, settings.holdout_fraction)
     before = (cut - (end - timedelta(days=proposal.days))) / timedelta(days=1)
     proposal.failures = list(tracker.failure_cases(
         proposal.agent, days=before, limit=max_cases, until=cut, outcome_type=outcome_type,
-        band=band))
+        band=band, contradiction=contradiction))
     held = [c for c in tracker.judged_cases(proposal.agent, cut, end, outcome_type=outcome_type,
                                             band=band) if c.context]
     proposal.holdout = HoldOut(cut, [c for c in held if not c.outcome["correct"]],

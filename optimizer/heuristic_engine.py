@@ -20,6 +20,7 @@ from optimizer.proposal import Candidate, Proposal
 
 if TYPE_CHECKING:
     from optimizer.evidence_check import Evidence
+    from tracker.contradiction import ContradictionRule
     from tracker.store import DecisionTracker
 
 __all__ = ["heuristic_candidate", "gather_evidence", "EVIDENCE_CASES", "HELD_OUT_DECISIONS"]
@@ -29,7 +30,7 @@ HELD_OUT_DECISIONS = 5000  # the newest decisions after the cut its caps are che
 
 
 def heuristic_candidate(proposal: Proposal, tracker: DecisionTracker, judge: Judge,
-                        until: datetime | None) -> Candidate:
+                        until: datetime | None, contradiction: ContradictionRule) -> Candidate:
     """Wording edits of the analyzer's offline rewrite (no slots, nothing that changes
     what the agent decides), plus the confidence caps the track record before the cut
     supports and the calls after it confirm (optimizer/evidence_check.py); every other
@@ -41,8 +42,9 @@ def heuristic_candidate(proposal: Proposal, tracker: DecisionTracker, judge: Jud
 
     judge.progress("Rewriting the wording with the heuristic engine")
     rewrite = heuristic_rewrite(proposal.current, slots=False, behaviour=False)
-    evidence = gather_evidence(tracker, proposal, until, judge.progress)
-    checks = check_rules(derive_rules(evidence.block, evidence.cases), evidence.held_out)
+    evidence = gather_evidence(tracker, proposal, until, judge.progress, contradiction)
+    checks = check_rules(derive_rules(evidence.block, evidence.cases, contradiction),
+                         evidence.held_out)
     text = apply_rules(rewrite.text, [check.rule for check in checks if check.applied])
     gate = evidence_gate(evidence, checks, rewrite.proposed, proposal.current, text)
     left = finding_suggestions(analyze(text).findings)  # numbered as in the new text
@@ -58,7 +60,7 @@ def heuristic_candidate(proposal: Proposal, tracker: DecisionTracker, judge: Jud
 
 
 def gather_evidence(tracker: DecisionTracker, proposal: Proposal, until: datetime | None,
-                    progress: Progress) -> Evidence:
+                    progress: Progress, contradiction: ContradictionRule) -> Evidence:
     """The evidence before the time cut (the agent's analysis block and failure cases)
     and its calls after it (held out). The cut is the replay gate's when it holds cases
     out, else ``time_cut`` of the window."""
@@ -73,9 +75,12 @@ def gather_evidence(tracker: DecisionTracker, proposal: Proposal, until: datetim
     outcome_type, band = proposal.outcome_type, proposal.band
     progress("Deriving rules from the track record before the cut")
     cases = tracker.failure_cases(proposal.agent, days=before, limit=EVIDENCE_CASES,
-                                  until=cut, outcome_type=outcome_type, band=band)
+                                  until=cut, outcome_type=outcome_type, band=band,
+                                  contradiction=contradiction)
     report = analyze_performance(tracker.engine, [proposal.agent], before, until=cut,
-                                 outcome_type=outcome_type, band=band, store_metrics=False)
+                                 outcome_type=outcome_type, band=band, store_metrics=False,
+                                 window_hours=contradiction.window_hours,
+                                 rsi_tolerance=contradiction.rsi_tolerance)
     records = tracker.decisions(agent=proposal.agent, since=cut, until=end,
                                 limit=HELD_OUT_DECISIONS)
     return Evidence(cut, report.agents.get(proposal.agent), list(cases),

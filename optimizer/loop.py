@@ -58,6 +58,7 @@ from optimizer.proposal import Candidate, Proposal, commit_subject, commit_trail
 from optimizer.run_repair import APPLYING
 from prompt_repo.config import Workspace
 from prompt_repo.errors import PromptRepoError
+from tracker.contradiction import ContradictionRule
 from tracker.errors import TrackerError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
@@ -97,6 +98,7 @@ class AgentPromptOptimizer:
         self.concurrency = max(1, setting(section, "concurrency", 4))
         self.max_cases = setting(section, "max_cases", 20)
         self.replay_settings = _replay_settings(section, use_cache)
+        self.contradiction = ContradictionRule(**workspace.analysis.contradiction_options())
         self._replay: Replayer | None = None  # set by each run when the gate can run
         self._recorded: set[str] = set()  # run ids with a stored row (updated, not inserted)
         self._owned: list[PromptRepo | DecisionTracker | LLMClient] = []  # built here: closed
@@ -238,7 +240,8 @@ class AgentPromptOptimizer:
             self.progress(f"Loading failure cases of the last {proposal.days} days")
             proposal.failures = list(self.tracker.failure_cases(
                 proposal.agent, days=proposal.days, limit=self.max_cases, until=until,
-                outcome_type=proposal.outcome_type, band=proposal.band))
+                outcome_type=proposal.outcome_type, band=proposal.band,
+                contradiction=self.contradiction))
             proposal.notes.append(str(reason))
             return
         from optimizer.held_out import load_cases
@@ -246,7 +249,7 @@ class AgentPromptOptimizer:
         self.progress("Loading failure cases before the walk-forward cut, and every "
                       "decision after it")
         load_cases(self.tracker, proposal, self.replay_settings, until or datetime.now(UTC),
-                   self.max_cases)
+                   self.max_cases, self.contradiction)
 
     def _plan(self, proposal: Proposal, rounds: int) -> None:
         """Plan the LLM calls before making any; sample the held-out set down to fit."""
@@ -265,7 +268,8 @@ class AgentPromptOptimizer:
         if proposal.engine == "heuristic":
             from optimizer.heuristic_engine import heuristic_candidate
 
-            return [heuristic_candidate(proposal, self.tracker, judge, until)]
+            return [heuristic_candidate(proposal, self.tracker, judge, until,
+                                        self.contradiction)]
         from optimizer.critic_rounds import CriticRounds
 
         return CriticRounds(self.client, self.workspace.llm.model, self.temperature,
@@ -302,7 +306,8 @@ class AgentPromptOptimizer:
                 raise
             return []
         self.progress("Reading the calibration and consistency findings")
-        return list(agent_findings(self.tracker.engine, agent, days=days, until=until))
+        return list(agent_findings(self.tracker.engine, agent, days=days, until=until,
+                                   rule=self.contradiction))
 
     def _usage(self) -> dict[str, int]:
         if self._client is None:

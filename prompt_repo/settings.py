@@ -75,11 +75,20 @@ class AnalysisTable(SettingsTable):
                                "such as 0.003")
     contradiction_window_hours: float | None = Field(
         None, gt=0, le=8760, description="hours, more than 0 and at most 8760")
+    contradiction_rsi_tolerance: float | None = Field(
+        None, ge=0, le=100, description="RSI points, a number from 0 to 100")
 
     def analyze_options(self) -> dict[str, Any]:
         """The keys set here, as keyword arguments of ``analyze_performance``."""
-        chosen = {"outcome_type": self.outcome_type, "band": self.band,
-                  "window_hours": self.contradiction_window_hours}
+        chosen = {"outcome_type": self.outcome_type, "band": self.band}
+        return {key: value for key, value in chosen.items() if value is not None} | (
+            self.contradiction_options())
+
+    def contradiction_options(self) -> dict[str, float]:
+        """The contradiction keys set here, as keyword arguments of
+        ``tracker.contradiction.ContradictionRule`` (and of ``analyze_performance``)."""
+        chosen = {"window_hours": self.contradiction_window_hours,
+                  "rsi_tolerance": self.contradiction_rsi_tolerance}
         return {key: value for key, value in chosen.items() if value is not None}
 
 

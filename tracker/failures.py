@@ -9,8 +9,10 @@ Kinds, most instructive first by :attr:`Case.severity`:
 
 - ``confidently_wrong``: wrong with confidence >= :data:`CONFIDENT` (0.7);
 - ``wrong``: any other wrong call;
-- ``contradiction``: two calls of the agent on the same symbol, BUY against SELL, less than
-  :data:`CONTRADICTION_WINDOW` apart, at least one of them wrong. The pair is ONE case
+- ``contradiction``: two judged calls of the agent that contradict each other under the
+  one definition (:mod:`tracker.contradiction`, with the caller's
+  :class:`~tracker.contradiction.ContradictionRule`), at least one of them wrong; each
+  call is in at most one pair (the earliest pairs win). The pair is ONE case
   (``case_id`` "d42+d57"): its main fields are those of the worse wrong call, ``others``
   holds the other call;
 - ``success``: a correct call (:meth:`DecisionTracker.success_cases`).
@@ -34,13 +36,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tracker import context_schema
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule, pairs
 from tracker.rules import is_correct
 
 if TYPE_CHECKING:
     from tracker.store import DecisionTracker
 
 CONFIDENT = 0.7
-CONTRADICTION_WINDOW = timedelta(hours=1)
 CONTRADICTION_WEIGHT = 1.25
 
 
@@ -84,6 +87,16 @@ class _Judged:
     details: dict[str, Any] | None
     correct: bool
     severity: float
+    rsi: float | None  # the context's readings the contradiction rule compares
+    macd: float | None
+
+    @property
+    def at(self) -> float:
+        return self.timestamp.timestamp()
+
+    @property
+    def condition(self) -> str | None:
+        return self.market_condition
 
 
 def select_cases(
@@ -96,12 +109,13 @@ def select_cases(
     band: float,
     *,
     failures: bool,
+    rule: ContradictionRule = DEFAULT_RULE,
 ) -> list[Case]:
     until = datetime.now(UTC) if until is None else until
     since = until - timedelta(days=days)
     with tracker.reading() as conn:
         judged = _judged(conn, agent, since, until, outcome_type, band)
-        groups = _failure_groups(judged) if failures else [[j] for j in judged if j.correct]
+        groups = _failure_groups(judged, rule) if failures else [[j] for j in judged if j.correct]
         groups.sort(key=lambda g: (-_group_severity(g), -g[0].timestamp.timestamp()))
         groups = groups[:limit] if limit is not None else groups
         extra = _heavy_columns(conn, agent, [j.decision_id for g in groups for j in g])
@@ -135,6 +149,8 @@ def _judged(
             DECISIONS.c.market_condition, OUTPUTS.c.action, OUTPUTS.c.confidence,
             OUTPUTS.c.risk_level, OUTPUTS.c.prompt_sha, DECISIONS.c.prompt_versions,
             OUTCOMES.c.outcome_value, OUTCOMES.c.details,
+            context_schema.sql_value(DECISIONS.c.context, "rsi"),
+            context_schema.sql_value(DECISIONS.c.context, "macd_hist"),
         )
         .join(DECISIONS, DECISIONS.c.id == OUTPUTS.c.decision_id)
         .join(OUTCOMES, sa.and_(OUTCOMES.c.decision_id == OUTPUTS.c.decision_id,
@@ -155,6 +171,7 @@ def _judged(
             outcome_type=outcome_type, value=row.outcome_value, details=row.details,
             correct=is_correct(row.action, row.outcome_value, row_band),
             severity=severity(row.action, row.confidence, row.outcome_value, row_band),
+            rsi=context_schema.number(row[-2]), macd=context_schema.number(row[-1]),
         )
     return list(latest.values())
 
@@ -175,29 +192,20 @@ def _band(details: dict[str, Any] | None, default: float) -> float:
     return default
 
 
-def _failure_groups(judged: list[_Judged]) -> list[list[_Judged]]:
+def _failure_groups(judged: list[_Judged], rule: ContradictionRule) -> list[list[_Judged]]:
     """Wrong calls, each alone or in a contradictory pair (primary member first)."""
     paired: set[int] = set()
     groups: list[list[_Judged]] = []
-    by_symbol: dict[str, list[_Judged]] = {}
-    for item in judged:
-        by_symbol.setdefault(item.symbol, []).append(item)
-    for items in by_symbol.values():
-        for first, second in zip(items, items[1:], strict=False):
-            if first.decision_id in paired or not _contradict(first, second):
-                continue
-            paired.update((first.decision_id, second.decision_id))
-            wrong = [j for j in (first, second) if not j.correct]
-            primary = max(wrong, key=lambda j: j.severity)
-            groups.append([primary, second if primary is first else first])
+    for first, second in pairs(judged, rule):
+        ids = {first.decision_id, second.decision_id}
+        if ids & paired or (first.correct and second.correct):
+            continue
+        paired.update(ids)
+        wrong = [j for j in (first, second) if not j.correct]
+        primary = max(wrong, key=lambda j: j.severity)
+        groups.append([primary, second if primary is first else first])
     groups.extend([j] for j in judged if not j.correct and j.decision_id not in paired)
     return groups
-
-
-def _contradict(a: _Judged, b: _Judged) -> bool:
-    opposite = {a.action, b.action} == {"BUY", "SELL"}
-    close = abs(b.timestamp - a.timestamp) < CONTRADICTION_WINDOW
-    return opposite and close and not (a.correct and b.correct)
 
 
 def _group_severity(group: list[_Judged]) -> float:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class CaseSource(Protocol):
         until: datetime | None = None,
         outcome_type: str = DEFAULT_OUTCOME_TYPE,
         band: float = DEFAULT_BAND,
+        contradiction: ContradictionRule = DEFAULT_RULE,
     ) -> list[Case]: ...
 
     def judged_cases(

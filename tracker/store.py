@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from tracker import validation as v
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 from tracker.db import (
     SchemaUpgrade,
     connect,
@@ -300,12 +301,14 @@ class DecisionTracker:
         until: datetime | None = None,
         outcome_type: str = DEFAULT_OUTCOME_TYPE,
         band: float = DEFAULT_BAND,
+        contradiction: ContradictionRule = DEFAULT_RULE,
     ) -> list[Case]:
-        """The agent's most instructive failures in the window, worst first
-        (see :mod:`tracker.failures`)."""
+        """The agent's most instructive failures in the window, worst first; pairs under
+        ``contradiction`` (see :mod:`tracker.failures`)."""
         from tracker.failures import select_cases
 
-        return select_cases(self, agent, days, limit, until, outcome_type, band, failures=True)
+        return select_cases(self, agent, days, limit, until, outcome_type, band, failures=True,
+                            rule=contradiction)
 
     def success_cases(
         self,

@@ -6,7 +6,8 @@ import pytest
 
 from tests.analysis.conftest import AGENT, UNTIL, call
 from tracker.analysis import analyze_performance
-from tracker.analysis.inconsistencies import Call, contradictions, near_identical, similar
+from tracker.analysis.inconsistencies import Call, contradictions, near_identical
+from tracker.contradiction import ContradictionRule, contradict
 
 PLANTED = [
     # 0, 1: opposite calls 5 h apart, RSI 2 apart, same MACD sign -> contradictory
@@ -99,10 +100,10 @@ def _c(i: int, at_h: float, action: str, conf: float = 0.8, **kw) -> Call:
 
 
 def test_similarity_rules() -> None:
-    assert similar(_c(1, 0, "BUY", rsi=50), _c(2, 1, "SELL", rsi=55))
-    assert not similar(_c(1, 0, "BUY", rsi=50), _c(2, 1, "SELL", rsi=55.1))
-    assert not similar(_c(1, 0, "BUY", macd=0.0), _c(2, 1, "SELL", macd=0.1))  # 0 is no sign
-    assert not similar(_c(1, 0, "BUY"), _c(2, 1, "SELL", rsi=50))  # nothing in common
+    assert contradict(_c(1, 0, "BUY", rsi=50), _c(2, 1, "SELL", rsi=55))
+    assert not contradict(_c(1, 0, "BUY", rsi=50), _c(2, 1, "SELL", rsi=55.1))
+    assert not contradict(_c(1, 0, "BUY", macd=0.0), _c(2, 1, "SELL", macd=0.1))  # 0 is no sign
+    assert not contradict(_c(1, 0, "BUY"), _c(2, 1, "SELL", rsi=50))  # nothing in common
     assert near_identical(_c(1, 0, "BUY", rsi=50, macd=1, price=100),
                           _c(2, 1, "SELL", rsi=52, macd=2, price=100.5))
     assert not near_identical(_c(1, 0, "BUY", rsi=50, macd=1, price=100),
@@ -113,12 +114,13 @@ def test_similarity_rules() -> None:
 def test_each_call_pairs_with_the_nearest_earlier_reversal() -> None:
     calls = [_c(1, 0, "BUY", rsi=50), _c(2, 1, "SELL", rsi=51), _c(3, 2, "BUY", rsi=52),
              _c(4, 3, "BUY", rsi=53)]
-    pairs = [(a.decision_id, b.decision_id) for _, a, b in contradictions(calls, 24)]
+    found = contradictions(calls, ContradictionRule(24))
+    pairs = [(a.decision_id, b.decision_id) for _, a, b in found]
     assert pairs == [(1, 2), (2, 3), (2, 4)]
 
 
 @pytest.mark.parametrize("confidence", [0.69, 0.7])
 def test_flip_flop_needs_confidence(confidence: float) -> None:
     calls = [_c(1, 0, "BUY", confidence, rsi=50, macd=1), _c(2, 1, "SELL", 0.9, rsi=50, macd=1)]
-    kind = contradictions(calls, 24)[0][0]
+    kind = contradictions(calls, ContradictionRule(24))[0][0]
     assert kind == ("confidence_flip_flop" if confidence >= 0.7 else "contradictory_calls")

@@ -28,6 +28,7 @@ from optimizer.evidence_check import HeldOutCall, brier, check_rules, ece
 from prompt_repo import PromptRepo, load_workspace
 from tracker import DecisionTracker
 from tracker.analysis.model import Block, Calibration, CalibrationBin, ConditionPart, Scope
+from tracker.contradiction import ContradictionRule
 from tracker.failures import Case
 
 EXAMPLE = Path(__file__).parents[2] / "prompt_repo" / "examples" / "MarketAnalyst.md"
@@ -41,8 +42,8 @@ SIDEWAYS_CAP = (
     "0.66 (n=100): do not exceed confidence 0.45 when `market_condition` is `sideways`.")
 HOLD_TIE = (
     "- Tie-break between BUY and SELL (when `market_condition` is `sideways` and `rsi_14` is "
-    "between 45 and 55): answer HOLD. On 10 pairs of opposite calls you made within an hour, "
-    "HOLD would have been right 100% of the time, your calls 0% (n=20).")
+    "between 45 and 55): answer HOLD. On 10 pairs of opposite calls you made on similar inputs "
+    "within 24 hours, HOLD would have been right 100% of the time, your calls 0% (n=20).")
 
 
 def condition(n: int, accuracy: float, confidence: float) -> ConditionPart:
@@ -79,12 +80,14 @@ def bin_row(lo: float, count: int, confidence: float | None, accuracy: float | N
 
 
 def pair(n: int, *, condition: str, rsi: float, macd: float, returns: tuple[float, float],
-         actions: tuple[str, str] = ("BUY", "SELL")) -> Case:
+         actions: tuple[str, str] = ("BUY", "SELL"), flat: bool = False) -> Case:
     """A contradiction case: two calls of MarketAnalyst, half an hour apart."""
     when = UNTIL - timedelta(days=n + 1)
 
     def member(action: str, value: float) -> dict[str, Any]:
-        return {"context": {"indicators": {"rsi_14": rsi, "macd_hist": macd}},
+        context = ({"rsi": rsi, "macd_hist": macd} if flat
+                   else {"indicators": {"rsi_14": rsi, "macd_hist": macd}})
+        return {"context": context,
                 "output": {"action": action, "confidence": 0.7},
                 "outcome": {"type": "return_24h", "value": value,
                             "details": {"band": 0.005}},
@@ -143,8 +146,17 @@ def test_tie_break_follows_macd_when_its_sign_was_right() -> None:
     assert rule is not None
     assert rule.line == (
         "- Tie-break between BUY and SELL: follow the sign of `macd_hist` (BUY above 0, SELL "
-        "below 0). On 12 pairs of opposite calls you made within an hour, that rule would "
-        "have been right 100% of the time, your calls 50% (n=24).")
+        "below 0). On 12 pairs of opposite calls you made on similar inputs within 24 hours, "
+        "that rule would have been right 100% of the time, your calls 50% (n=24).")
+
+
+def test_the_tie_break_names_the_window_its_pairs_were_found_in() -> None:
+    rule = tie_break(hold_pairs(10), ContradictionRule(window_hours=1))
+    assert rule is not None and "opposite calls you made on similar inputs within an hour," in (
+        rule.line)
+    flat = [pair(n, condition="sideways", rsi=47.0 + n % 7, macd=(-1) ** n * 3.0,
+                 returns=(0.001, -0.002), flat=True) for n in range(10)]
+    assert tie_break(flat) == tie_break(hold_pairs(10))  # flat contexts read alike
 
 
 def test_no_tie_break_without_enough_pairs_or_a_better_policy() -> None:
@@ -338,9 +350,10 @@ def test_heuristic_engine_applies_only_the_caps_the_later_calls_confirm(
                 "`market_condition` is `bullish`. (confidence cap 0.25 in `bullish`: dropped, "
                 "15 held-out call(s) in scope") in candidate.diagnosis
         assert ("`rsi_14` is between 45 and 55): answer HOLD. On 12 pairs of opposite calls you "
-                "made within an hour, HOLD would have been right 100% of the time, your calls "
-                "0% (n=24). (tie-break between BUY and SELL: proposed, not applied (an action "
-                "rule: checking it needs the agent replayed by an LLM))") in candidate.diagnosis
+                "made on similar inputs within 24 hours, HOLD would have been right 100% of the "
+                "time, your calls 0% (n=24). (tie-break between BUY and SELL: proposed, not "
+                "applied (an action rule: checking it needs the agent replayed by an LLM))"
+                ) in candidate.diagnosis
         assert "- line 40: 'use your judgement' -> 'answer HOLD'" in candidate.diagnosis
         sha = optimizer.apply(proposal)
 

@@ -8,16 +8,19 @@ from datetime import timedelta
 import pytest
 from tracker_support import T0, decision, output
 
+from tracker.contradiction import ContradictionRule
+
 AGENT = "MarketAnalyst"
 UNTIL = T0 + timedelta(days=1)
 
 
 def _add(tracker, minutes: float, action: str, confidence: float, value: float | None,
-         symbol: str = "BTCUSDT", details: dict | None = None, **agent_fields) -> int:
+         symbol: str = "BTCUSDT", details: dict | None = None, context: dict | None = None,
+         **agent_fields) -> int:
     fields = {"action": action, "confidence": confidence, **agent_fields}
     decision_id = tracker.track_decision(**decision(
         symbol=symbol, timestamp=T0 + timedelta(minutes=minutes),
-        context={"minute": minutes}, prompt_versions={AGENT: "f" * 40},
+        context={"minute": minutes, **(context or {})}, prompt_versions={AGENT: "f" * 40},
         agent_outputs=[output(AGENT, reasoning=f"call at {minutes}", prompt_sha=None, **fields),
                        output("RiskManager", action="HOLD", confidence=0.99)],
     ))
@@ -32,8 +35,10 @@ def history(tracker):
         "confident_miss": _add(tracker, 0, "BUY", 0.9, -0.03),
         "barely_wrong": _add(tracker, 60, "BUY", 0.55, 0.004, details={"band": 0.005}),
         "right_sell": _add(tracker, 120, "SELL", 0.8, -0.02),
-        "pair_buy": _add(tracker, 180, "BUY", 0.6, -0.01, symbol="ETHUSDT"),
-        "pair_sell": _add(tracker, 210, "SELL", 0.7, -0.012, symbol="ETHUSDT"),
+        "pair_buy": _add(tracker, 180, "BUY", 0.6, -0.01, symbol="ETHUSDT",
+                         context={"rsi": 41.0}),
+        "pair_sell": _add(tracker, 210, "SELL", 0.7, -0.012, symbol="ETHUSDT",
+                          context={"indicators": {"rsi_14": 43.5}}),
         "failed_call": _add(tracker, 240, None, None, -0.05, error="timeout"),
         "no_outcome": _add(tracker, 300, "BUY", 0.95, None),
         "too_old": _add(tracker, -5 * 24 * 60, "BUY", 0.95, -0.05),
@@ -107,3 +112,27 @@ def test_window_limit_and_other_agents(history) -> None:
 def test_other_outcome_types_are_not_mixed_in(history) -> None:
     tracker, _ = history
     assert tracker.failure_cases(AGENT, days=2, until=UNTIL, outcome_type="return_1h") == []
+
+
+def test_a_pair_without_indicators_in_common_is_no_contradiction(tracker) -> None:
+    """Opposite calls minutes apart, but nothing says they saw the same market."""
+    first = _add(tracker, 0, "BUY", 0.9, -0.03, symbol="SOLUSDT")
+    second = _add(tracker, 10, "SELL", 0.9, 0.03, symbol="SOLUSDT", context={"rsi": 50.0})
+    cases = tracker.failure_cases(AGENT, days=2, until=UNTIL)
+    assert sorted((c.kind, c.decision_ids[0]) for c in cases) == [
+        ("confidently_wrong", first), ("confidently_wrong", second)]
+
+
+def test_the_rule_sets_the_window_and_the_rsi_tolerance(tracker) -> None:
+    buy = _add(tracker, 0, "BUY", 0.6, -0.02, context={"rsi": 50.0, "macd_hist": 0.2})
+    sell = _add(tracker, 5 * 60, "SELL", 0.6, -0.02,
+                context={"indicators": {"rsi_14": 53.0, "macd_hist": 0.1}})
+
+    def kinds(**rule) -> list[tuple[str, list[int]]]:
+        cases = tracker.failure_cases(AGENT, days=2, until=UNTIL,
+                                      contradiction=ContradictionRule(**rule))
+        return [(c.kind, c.decision_ids) for c in cases]
+
+    assert kinds() == [("contradiction", [buy, sell])]  # 5 h, 3 RSI points: the defaults
+    assert kinds(window_hours=4) == [("wrong", [buy])]
+    assert kinds(rsi_tolerance=2) == [("wrong", [buy])]

@@ -4,46 +4,40 @@ Only BUY and SELL calls are fetched (HOLD cannot contradict a direction), newest
 at most ``limit`` per block, with just the columns the checks read: the indicators come out
 of the JSON context in SQL. The report says how many calls were checked out of how many.
 
-Similarity, explicitly. Two calls are *similar* when they are on the same symbol, in the
-same market condition (both missing counts as the same), at most ``window_hours`` apart,
-and every indicator both of them carry agrees:
-
-- ``indicators.rsi_14``: within RSI_TOLERANCE (5) points;
-- ``indicators.macd_hist``: the same sign (the trend direction; 0 is its own sign).
-
-An indicator missing from either call is not compared, but at least one must be compared:
-two calls with no indicator in common are never called similar.
+Contradictions follow the one definition, :mod:`tracker.contradiction` (same symbol and
+condition, inside the window, similar indicators), under the :class:`ContradictionRule`
+the caller passes (``[analysis]`` in promptloop.toml). The indicators and the price are
+read from the JSON context in SQL through :mod:`tracker.context_schema`, so flat contexts
+(``{"rsi": 61.2}``) and nested ones (``{"indicators": {"rsi_14": 61.2}}``) count alike.
 
 *Near-identical* is stricter: both indicators present in both calls, RSI within
 FLIP_RSI_TOLERANCE (2) points, and the prices (``price``) within PRICE_TOLERANCE (0.5%)
 when both carry one.
 
-Each call is compared with the earlier calls of its (symbol, condition) stream inside the
-window, newest first (at most LOOKBACK of them); the first similar call with the opposite
-action makes a pair. The pair is a ``confidence_flip_flop`` when both calls have a
-confidence >= FLIP_CONFIDENCE and their inputs are near-identical, else ``contradictory_calls``.
+Each pair :func:`tracker.contradiction.pairs` finds is a ``confidence_flip_flop`` when both
+calls have a confidence >= FLIP_CONFIDENCE and their inputs are near-identical, else
+``contradictory_calls``.
 A BUY or SELL whose reasoning argues the other way (:mod:`tracker.analysis.lexicon`) is
 ``reasoning_contradicts_action``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from tracker import context_schema
 from tracker.analysis import lexicon, sql
 from tracker.analysis.model import Finding
+from tracker.context_schema import number
+from tracker.contradiction import ContradictionRule, pairs
 
-RSI_TOLERANCE = 5.0
 FLIP_RSI_TOLERANCE = 2.0
 PRICE_TOLERANCE = 0.005
 FLIP_CONFIDENCE = 0.7
-LOOKBACK = 50
 KINDS = ("contradictory_calls", "confidence_flip_flop", "reasoning_contradicts_action")
 
 
@@ -79,46 +73,26 @@ def fetch_calls(
             sql.epoch(src.c.timestamp, conn.dialect.name),
             src.c.action,
             src.c.confidence,
-            ctx[("indicators", "rsi_14")].as_string(),
-            ctx[("indicators", "macd_hist")].as_string(),
-            ctx[("price",)].as_string(),
+            context_schema.sql_value(ctx, "rsi"),
+            context_schema.sql_value(ctx, "macd_hist"),
+            context_schema.sql_value(ctx, "price"),
             src.c.reasoning,
         )
         .where(src.c.action.in_(("BUY", "SELL")))
         .order_by(src.c.timestamp.desc(), src.c.id.desc())
         .limit(limit)
     )
+    # SQLite's epoch goes through julianday, off by some microseconds: rounded to the
+    # millisecond, two calls exactly the window apart are inside it, as in tracker.failures
     return [
-        Call(row[0], row[1], row[2], float(row[3]), row[4], float(row[5]),
-             _number(row[6]), _number(row[7]), _number(row[8]), row[9])
+        Call(row[0], row[1], row[2], round(float(row[3]), 3), row[4], float(row[5]),
+             number(row[6]), number(row[7]), number(row[8]), row[9])
         for row in conn.execute(query)
     ]
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None  # NaN is no reading
-
-
 def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
-
-
-def similar(a: Call, b: Call) -> bool:
-    """Same symbol and condition assumed (the caller's stream); the indicators agree."""
-    compared = False
-    if a.rsi is not None and b.rsi is not None:
-        if abs(a.rsi - b.rsi) > RSI_TOLERANCE:
-            return False
-        compared = True
-    if a.macd is not None and b.macd is not None:
-        if _sign(a.macd) != _sign(b.macd):
-            return False
-        compared = True
-    return compared
 
 
 def near_identical(a: Call, b: Call) -> bool:
@@ -131,38 +105,9 @@ def near_identical(a: Call, b: Call) -> bool:
     return True
 
 
-def contradictions(calls: list[Call], window_hours: float) -> list[tuple[str, Call, Call]]:
-    """(kind, earlier, later) for each call that reverses a similar earlier call."""
-    streams: dict[tuple[str, str | None], list[Call]] = defaultdict(list)
-    for call in sorted(calls, key=lambda c: (c.at, c.decision_id)):
-        streams[(call.symbol, call.condition)].append(call)
-    reach = window_hours * 3600.0
-    pairs = []
-    for stream in streams.values():
-        # (time, action, rsi, MACD sign) read once per call: the inner loop runs LOOKBACK
-        # times per call, and is :func:`similar` inlined (this is most of the checks' time)
-        keys = [(c.at, c.action, c.rsi, None if c.macd is None else _sign(c.macd))
-                for c in stream]
-        for i, (at, action, rsi, sign) in enumerate(keys):
-            for j in range(i - 1, max(0, i - LOOKBACK) - 1, -1):
-                e_at, e_action, e_rsi, e_sign = keys[j]
-                if at - e_at > reach:
-                    break
-                if e_action == action:
-                    continue
-                compared = False
-                if rsi is not None and e_rsi is not None:
-                    if abs(rsi - e_rsi) > RSI_TOLERANCE:
-                        continue
-                    compared = True
-                if sign is not None and e_sign is not None:
-                    if sign != e_sign:
-                        continue
-                    compared = True
-                if compared:
-                    pairs.append((_pair_kind(stream[j], stream[i]), stream[j], stream[i]))
-                    break
-    return pairs
+def contradictions(calls: list[Call], rule: ContradictionRule) -> list[tuple[str, Call, Call]]:
+    """(kind, earlier, later) for each contradiction (:func:`tracker.contradiction.pairs`)."""
+    return [(_pair_kind(a, b), a, b) for a, b in pairs(calls, rule)]
 
 
 def _pair_kind(a: Call, b: Call) -> str:
@@ -171,12 +116,12 @@ def _pair_kind(a: Call, b: Call) -> str:
 
 
 def find(
-    calls: list[Call], window_hours: float, max_listed: int
+    calls: list[Call], rule: ContradictionRule, max_listed: int
 ) -> tuple[list[Finding], dict[str, int]]:
     """The listed findings (newest first, at most ``max_listed`` per kind) and every count."""
     # (time, kind, ids, a function making the detail): details only for the listed ones
     found: list[tuple[float, str, list[int], Callable[[], str]]] = []
-    for kind, a, b in contradictions(calls, window_hours):
+    for kind, a, b in contradictions(calls, rule):
         found.append((b.at, kind, [a.decision_id, b.decision_id], partial(_pair_detail, a, b)))
     for call in calls:
         lean = lexicon.contradicts(call.action, call.reasoning)

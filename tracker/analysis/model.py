@@ -193,6 +193,7 @@ class Parameters(_Part):
     band: float
     period: str  # "day" or "week"
     contradiction_window_hours: float
+    contradiction_rsi_tolerance: float
     max_checked: int
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from tracker.analysis import calibration, inconsistencies, metrics, sql, suggestions
 from tracker.analysis.labels import label_blocks
 from tracker.analysis.model import Block, Finding, LabelRow, Parameters, Report, Scope
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 from tracker.db import read_transaction
 from tracker.errors import UnknownAgentError, ValidationError
 from tracker.rules import DEFAULT_BAND, DEFAULT_OUTCOME_TYPE
@@ -44,7 +45,6 @@ from tracker.wording import plural
 
 OVERALL = "overall"
 WEEKLY_AFTER_DAYS = 62  # longer windows are reported per week
-CONTRADICTION_WINDOW_HOURS = 24.0
 MAX_CHECKED = 5_000  # BUY/SELL calls per block the inconsistency checks read, newest first
 MAX_LISTED = 20  # findings listed per kind (all are counted)
 
@@ -61,7 +61,8 @@ def analyze_performance(
     band: float = DEFAULT_BAND,
     store_metrics: bool = True,
     version_names: VersionNames | None = None,
-    window_hours: float = CONTRADICTION_WINDOW_HOURS,
+    window_hours: float = DEFAULT_RULE.window_hours,
+    rsi_tolerance: float = DEFAULT_RULE.rsi_tolerance,
     max_checked: int = MAX_CHECKED,
     max_listed: int = MAX_LISTED,
     known_agents: Iterable[str] | None = None,
@@ -72,26 +73,27 @@ def analyze_performance(
     Given ``known_agents`` (the workspace's configured agents), a named agent must be one of
     them or have recorded calls at any time; any other name is refused
     (:class:`UnknownAgentError`). Without it every name gets a block, empty if need be."""
-    window = _window(days, until)
-    if band < 0 or window_hours <= 0 or max_checked < 0 or max_listed < 0:
-        raise ValidationError("band must be >= 0, window_hours > 0, limits >= 0")
+    window, rule = _window(days, until), ContradictionRule(window_hours, rsi_tolerance)
+    if band < 0 or max_checked < 0 or max_listed < 0:
+        raise ValidationError("band must be >= 0, limits >= 0")
     if agents is not None and known_agents is not None:
         _refuse_unknown(engine, agents, known_agents)
     period = "week" if days > WEEKLY_AFTER_DAYS else "day"
-    parameters = Parameters(days, outcome_type, band, period, window_hours, max_checked)
-    report = _report(engine, agents, window, parameters, version_names, max_listed)
+    parameters = Parameters(days, outcome_type, band, period, window_hours, rsi_tolerance,
+                            max_checked)
+    report = _report(engine, agents, window, parameters, version_names, rule, max_listed)
     return replace(report, stored_metrics=store(engine, report)) if store_metrics else report
 
 
 def _report(
     engine: Engine, agents: list[str] | None, window: sql.Window, parameters: Parameters,
-    version_names: VersionNames | None, max_listed: int,
+    version_names: VersionNames | None, rule: ContradictionRule, max_listed: int,
 ) -> Report:
     """The report without stored metrics: the blocks from the cells and the checks."""
     common: dict[str, Any] = dict(window=window, outcome_type=parameters.outcome_type,
                                   band=parameters.band, weekly=parameters.period == "week")
-    final, calls, checks = _gather(engine, agents, common, parameters.contradiction_window_hours,
-                                   parameters.max_checked, max_listed)
+    final, calls, checks = _gather(engine, agents, common, rule, parameters.max_checked,
+                                   max_listed)
     with read_transaction(engine) as conn:  # production and its shadows, same decisions
         shadows = label_blocks(conn, window, parameters.outcome_type, parameters.band, agents,
                                version_names)
@@ -108,7 +110,7 @@ def _report(
 
 
 def _gather(
-    engine: Engine, agents: list[str] | None, common: dict[str, Any], window_hours: float,
+    engine: Engine, agents: list[str] | None, common: dict[str, Any], rule: ContradictionRule,
     max_checked: int, max_listed: int,
 ) -> tuple[list[metrics.Cell], list[metrics.Cell], dict[str | None, _Checks]]:
     """The final decisions' cells, the agents' cells and the checks per block (None: the
@@ -119,13 +121,13 @@ def _gather(
             final = metrics.fetch_cells(conn, agent=False, **common)
             fetched = _fetch_checked(conn, agents, window, max_checked)
             calls = metrics.fetch_cells(conn, agent=True, agents=agents, **common)
-        return final, calls, _check_all(fetched, window_hours, max_listed, [])
+        return final, calls, _check_all(fetched, rule, max_listed, [])
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [_CellsJob(pool, engine, dict(common, agent=False)),
                 _CellsJob(pool, engine, dict(common, agent=True, agents=agents))]
         with read_transaction(engine) as conn:
             fetched = _fetch_checked(conn, agents, window, max_checked)
-        checks = _check_all(fetched, window_hours, max_listed, jobs)
+        checks = _check_all(fetched, rule, max_listed, jobs)
         final, calls = (job.future.result() for job in jobs)
     return final, calls, checks
 
@@ -141,14 +143,14 @@ def _fetch_checked(conn: Connection, agents: list[str] | None, window: sql.Windo
 
 
 def _check_all(
-    fetched: dict[str | None, list[inconsistencies.Call]], window_hours: float,
+    fetched: dict[str | None, list[inconsistencies.Call]], rule: ContradictionRule,
     max_listed: int, jobs: list[_CellsJob],
 ) -> dict[str | None, _Checks]:
     checks = {}
     for name, rows in fetched.items():
         for job in jobs:
             job.yield_to_reading()
-        checks[name] = _Checks(*inconsistencies.find(rows, window_hours, max_listed), len(rows))
+        checks[name] = _Checks(*inconsistencies.find(rows, rule, max_listed), len(rows))
     return checks
 
 
@@ -303,10 +305,12 @@ def agent_findings(
     until: datetime | None = None,
     outcome_type: str = DEFAULT_OUTCOME_TYPE,
     band: float = DEFAULT_BAND,
+    rule: ContradictionRule = DEFAULT_RULE,
 ) -> list[str]:
     """Short factual lines about one agent, for the critic LLM's prompt."""
     report = analyze_performance(engine, [agent], days, until=until, outcome_type=outcome_type,
-                                 band=band, store_metrics=False)
+                                 band=band, store_metrics=False, window_hours=rule.window_hours,
+                                 rsi_tolerance=rule.rsi_tolerance)
     return findings_lines(agent, report.agents[agent], report.overall, days)
 
 

@@ -127,8 +127,8 @@ def _inconsistencies(name: str, block: Block) -> list[str]:
         examples.setdefault(item.kind, []).append(ids)
     texts = {
         "contradictory_calls": (
-            "{n} {pairs} of opposite calls on similar inputs (same symbol and condition, RSI "
-            "within 5 points, same MACD sign; e.g. {ex}); state which signal decides between "
+            "{n} {pairs} of opposite calls on similar inputs (same symbol and condition, "
+            "indicators agreeing; e.g. {ex}); state which signal decides between "
             "BUY and SELL when they disagree."
         ),
         "confidence_flip_flop": (
