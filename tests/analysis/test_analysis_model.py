@@ -21,7 +21,7 @@ SEEDED = [
 # docs/analysis.md, "--json schema", in its order (DESIGN.md fixes the core)
 REPORT_KEYS = ["window", "parameters", "overall", "agents", "stored_metrics"]
 PARAMETER_KEYS = ["days", "outcome_type", "band", "period", "contradiction_window_hours",
-                  "max_checked"]
+                  "contradiction_rsi_tolerance", "max_checked"]
 BLOCK_KEYS = ["decisions", "with_outcome", "accuracy", "avg_return", "mean_confidence",
               "errors", "actions", "calibration", "by_market_condition", "by_prompt_version",
               "over_time", "inconsistencies", "inconsistency_counts", "inconsistency_scope",

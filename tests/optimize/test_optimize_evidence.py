@@ -28,7 +28,7 @@ from optimizer.evidence_check import HeldOutCall, brier, check_rules, ece
 from prompt_repo import PromptRepo, load_workspace
 from tracker import DecisionTracker
 from tracker.analysis.model import Block, Calibration, CalibrationBin, ConditionPart, Scope
-from tracker.contradiction import ContradictionRule
+from tracker.contradiction import DEFAULT_RULE, ContradictionRule
 from tracker.failures import Case
 
 EXAMPLE = Path(__file__).parents[2] / "prompt_repo" / "examples" / "MarketAnalyst.md"
@@ -380,13 +380,13 @@ def test_evidence_stops_at_the_cut_and_the_check_starts_after_it(
     try:
         proposal = Proposal(run_id="r", agent="MarketAnalyst", engine="heuristic", model=None,
                             days=30, started=UNTIL)
-        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None)
+        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None, DEFAULT_RULE)
         assert evidence.cut == CUT
         assert evidence.block is not None and evidence.evidence_calls == 104
         assert len(evidence.held_out) == 35 and len(evidence.cases) > 12
         # a replay gate's hold-out moves the cut: here before every planted call
         proposal.holdout = HoldOut(UNTIL - timedelta(days=31), [], [])
-        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None)
+        evidence = gather_evidence(tracker, proposal, UNTIL, lambda line: None, DEFAULT_RULE)
         assert evidence.evidence_calls == 0 and evidence.cases == []
         assert len(evidence.held_out) == 139
     finally:
