@@ -153,7 +153,7 @@ class PromptRepo:
         labels (before a git revision of the same name), a git revision."""
         match = _VERSION.fullmatch(rev)
         if match is None:
-            return self._labelled(agent, rev) or self._commit_sha(rev)
+            return self._labelled(agent, rev) or self._unlabelled(agent, rev)
         versions = self.log(agent)
         number = int(match.group(1))
         if not 1 <= number <= len(versions):
@@ -338,6 +338,18 @@ class PromptRepo:
         from prompt_repo.labels import is_label_name
 
         return self.labels().get(agent, rev) if is_label_name(rev) else None
+
+    def _unlabelled(self, agent: str, rev: str) -> str:
+        """A git revision; an unset ``production`` is the newest version, as sessions and
+        ``label list`` read it (DESIGN.md: no label, the newest version)."""
+        from prompt_repo.labels import PRODUCTION
+
+        try:
+            return self._commit_sha(rev)
+        except UnknownRevision:
+            if rev != PRODUCTION:
+                raise
+        return self.log(agent, limit=1)[0].sha
 
     def _number(self, sha: str, path: str) -> int:
         return int(git(self._repo, "rev-list", "--count", sha, "--", path).strip())

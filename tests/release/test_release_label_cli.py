@@ -49,3 +49,17 @@ def test_label_errors_are_one_line_and_change_nothing(workspace, versions, run_c
         assert result.returncode == 1
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
     assert git(workspace, "rev-parse", "HEAD") == head
+
+
+def test_an_unset_production_names_the_newest_version(workspace: Path, versions, run_cli
+                                                      ) -> None:
+    """``label list`` shows RiskManager's production as its newest version (implicit); every
+    command that takes a revision reads the label the same way."""
+    ws = str(workspace)
+    newest = json.loads(run_cli("-C", ws, "log", "--agent", "RiskManager", "--json").stdout)[0]
+    shown = run_cli("-C", ws, "show", "--agent", "RiskManager", "--rev", "production")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == run_cli("-C", ws, "show", "--agent", "RiskManager", "--rev",
+                                   newest["sha"]).stdout
+    unknown = run_cli("-C", ws, "show", "--agent", "RiskManager", "--rev", "staging")
+    assert unknown.returncode == 1 and "unknown revision 'staging'" in unknown.stderr
