@@ -286,9 +286,9 @@ class DecisionSession:
         self.shadow = shadow_spec(self.workspace, self.team.order, shadow)
         self.shadow_timeout = (default_shadow_timeout(self.workspace) if shadow_timeout is None
                                else shadow_timeout)
-        if tracker is None and track_performance:
-            tracker = _open_tracker(self.workspace, tracker_url, tracker_key)
-        self.tracker = tracker
+        self._owns_tracker = tracker is None and track_performance  # closed by close()
+        self.tracker = (_open_tracker(self.workspace, tracker_url, tracker_key)
+                        if self._owns_tracker else tracker)
 
     @property
     def client(self) -> ChatClient:
@@ -298,9 +298,12 @@ class DecisionSession:
         return self._client
 
     def close(self) -> None:
-        """Close the LLM client the session built (a client passed in is its owner's)."""
+        """Close the LLM client and the tracker the session built (what was passed in is
+        its owner's)."""
         if self._owns_client and self._client is not None:
             self._client.close()
+        if self._owns_tracker and self.tracker is not None:
+            self.tracker.close()
 
     def __enter__(self) -> DecisionSession:
         return self

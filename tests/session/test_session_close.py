@@ -1,4 +1,4 @@
-"""A DecisionSession closes the LLM client it built itself, never one it was given."""
+"""A DecisionSession closes the client and the tracker it built, never ones it was given."""
 
 from __future__ import annotations
 
@@ -32,3 +32,21 @@ def test_a_client_passed_in_stays_open(ws) -> None:
                              track_performance=False):
             pass
         assert not connections.is_closed()
+
+
+def test_the_session_closes_the_tracker_it_opened_not_one_passed_in(ws) -> None:
+    from tracker import DecisionTracker
+
+    with DecisionSession(workspace=ws, market=object()) as session:
+        with session.tracker.engine.connect():  # a pooled connection, as a recording leaves
+            pass
+        assert session.tracker.engine.pool.checkedin() == 1
+    assert session.tracker.engine.pool.checkedin() == 0
+
+    given = DecisionTracker(ws.database_url)
+    with given.engine.connect():
+        pass
+    with DecisionSession(workspace=ws, market=object(), tracker=given):
+        pass
+    assert given.engine.pool.checkedin() == 1
+    given.close()
