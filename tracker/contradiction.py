@@ -62,12 +62,6 @@ class ContradictionRule:
     def window_seconds(self) -> float:
         return self.window_hours * 3600.0
 
-    def describe(self) -> str:
-        """The rule in words, as the docs and the reports state it."""
-        return (f"opposite calls (BUY against SELL) on the same symbol and market condition, "
-                f"at most {self.window_hours:g} h apart, RSI within {self.rsi_tolerance:g} "
-                f"points and the same MACD histogram sign")
-
 
 DEFAULT_RULE = ContradictionRule()
 
