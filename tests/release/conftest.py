@@ -7,15 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from git_fixtures import git_identity
+
+__all__ = ["git_identity"]
 
 AGENT = "MarketAnalyst"
-
-
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test Person")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
 
 
 
